@@ -1,0 +1,116 @@
+"""The `kexue-book` command.  Only this module prints and chooses exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .book import render_book, write_book
+from .build import BUILDERS, run_sphinx
+from .config import CONFIG_NAME, load_config
+from .diagnostics import KexueBookError, Reporter
+from .model import Book
+from .pipeline import load_book
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kexue-book", description=__doc__)
+    parser.add_argument("--project", type=Path, default=Path("."),
+                        help=f"the project folder (holds {CONFIG_NAME}, conf.py, book/); default: .")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_sources(p: argparse.ArgumentParser) -> None:
+        p.add_argument("sources", nargs="*", type=Path,
+                       help="source files or folders (default: the project's sources/)")
+        p.add_argument("-q", "--quiet", action="store_true", help="print warnings only")
+
+    with_sources(sub.add_parser("convert", help="write the book's MyST pages into book/"))
+    build = sub.add_parser("build", help="convert, then build the book with Sphinx")
+    with_sources(build)
+    build.add_argument("--format", choices=sorted(BUILDERS), default="html")
+    build.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    listing = sub.add_parser("list", help="list the articles as the book would hold them")
+    with_sources(listing)
+    listing.add_argument("--json", action="store_true", help="one JSON object per article, as a list")
+    return parser
+
+
+def _article_records(book: Book) -> list[dict]:
+    records = []
+    for chapter in book.chapters:
+        for a in chapter.articles:
+            records.append({
+                "title": a.meta.title,
+                "chapter": chapter.title,
+                "series": a.meta.series,
+                "part": a.meta.part,
+                "date": a.meta.date.iso() if a.meta.date else None,
+                "author": a.meta.author,
+                "readers": a.meta.readers,
+                "url": a.meta.url,
+                "docname": a.docname,
+                "sources": [str(p) for p in a.sources],
+                "excerpt": a.excerpt,
+                "untitled": a.untitled,
+                "equations": sum(1 for _ in _numbered(a)),
+            })
+    return records
+
+
+def _numbered(article):
+    from .model import MathBlock, walk
+    return (n for n in walk(article.body) if isinstance(n, MathBlock) and n.numbered)
+
+
+def _convert(args, project: Path, reporter: Reporter) -> Book:
+    config = load_config(project / CONFIG_NAME)
+    sources = args.sources or [project / "sources"]
+    book = load_book(sources, config, reporter)
+    report = write_book(render_book(book, config), project / "book")
+    for d in reporter.diagnostics:
+        print(d, file=sys.stderr)
+    if not args.quiet:
+        for chapter in book.chapters:
+            print(f"{chapter.slug + '/':<16} {chapter.title}: {len(chapter.articles)} articles")
+        print(f"book/: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+              f"{len(report.removed)} removed; {len(reporter.diagnostics)} warning(s)")
+    return book
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    project = args.project.resolve()
+    reporter = Reporter()
+    try:
+        if args.command == "list":
+            config = load_config(project / CONFIG_NAME)
+            book = load_book(args.sources or [project / "sources"], config, reporter)
+            for d in reporter.diagnostics:
+                print(d, file=sys.stderr)
+            records = _article_records(book)
+            if args.json:
+                print(json.dumps(records, ensure_ascii=False, indent=2))
+            else:
+                for r in records:
+                    print(f"{r['docname']:<40} {r['date'] or '':<10} {r['title']}")
+            return 0
+        _convert(args, project, reporter)
+        if args.command == "build":
+            result = run_sphinx(project, args.format, project / "_build", strict=not args.no_strict)
+            for line in result.warnings:
+                print(line, file=sys.stderr)
+            if not args.quiet:
+                print(f"{args.format}: {result.output}")
+        return 0
+    except KexueBookError as exc:
+        print(f"kexue-book: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("kexue-book: interrupted", file=sys.stderr)
+        return 130
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,156 @@
+"""The book configuration (`kexue-book.yaml`) as validated dataclasses.
+
+The file is data a user edits; this module only checks it and gives it types.
+A mistake raises ConfigError naming the file and the offending key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .diagnostics import ConfigError
+
+CONFIG_NAME = "kexue-book.yaml"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class BookInfo:
+    title: str
+    subtitle: str = ""
+    author: str = "苏剑林"
+    blog_name: str = "科学空间 | Scientific Spaces"
+    blog_url: str = "https://kexue.fm"
+    language: str = "zh_CN"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SeriesRule:
+    key: str
+    title: str
+    slug: str
+    prefixes: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    intro: str = ""
+
+
+@dataclass(frozen=True)
+class AutoSeries:
+    min_parts: int = 2
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ChapterInfo:
+    key: str
+    title: str
+    slug: str
+    intro: str = ""
+
+
+@dataclass(frozen=True)
+class BookConfig:
+    book: BookInfo
+    series: tuple[SeriesRule, ...]
+    auto_series: AutoSeries
+    misc: ChapterInfo
+    path: Path | None = field(default=None, compare=False)
+
+
+def _require(mapping: object, key: str, where: str, kind: type = str):
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise ConfigError(f"{where}: missing key '{key}'")
+    value = mapping[key]
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}.{key}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _strings(mapping: dict, key: str, where: str) -> tuple[str, ...]:
+    value = mapping.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}.{key}: expected a list of non-empty strings")
+    return tuple(value)
+
+
+def _slug(mapping: dict, where: str) -> str:
+    slug = _require(mapping, "slug", where)
+    if not _SLUG.match(slug):
+        raise ConfigError(f"{where}.slug: '{slug}' must be lower-case ASCII letters, digits and '-'")
+    return slug
+
+
+def parse_config(data: object, source: str = CONFIG_NAME) -> BookConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level")
+    book = _require(data, "book", source, dict)
+    known = set(BookInfo.__dataclass_fields__)
+    unknown = set(book) - known
+    if unknown:
+        raise ConfigError(f"{source}: book: unknown key(s) {', '.join(sorted(unknown))}")
+    info = BookInfo(**{k: str(v).strip() for k, v in book.items()})
+
+    rules: list[SeriesRule] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(data.get("series", []) or []):
+        where = f"{source}: series[{i}]"
+        rule = SeriesRule(
+            key=_require(raw, "key", where),
+            title=_require(raw, "title", where),
+            slug=_slug(raw, where),
+            prefixes=_strings(raw, "prefixes", where),
+            keywords=_strings(raw, "keywords", where),
+            intro=str(raw.get("intro", "")).strip(),
+        )
+        if not rule.prefixes and not rule.keywords:
+            raise ConfigError(f"{where}: a rule needs 'prefixes' or 'keywords'")
+        for name in (rule.key, rule.slug):
+            if name in seen:
+                raise ConfigError(f"{where}: '{name}' is used by another chapter")
+            seen.add(name)
+        rules.append(rule)
+
+    auto_raw = data.get("auto_series", {}) or {}
+    patterns = []
+    for i, text in enumerate(_strings(auto_raw, "patterns", f"{source}: auto_series")):
+        try:
+            pattern = re.compile(text)
+        except re.error as exc:
+            raise ConfigError(f"{source}: auto_series.patterns[{i}]: {exc}") from None
+        if not {"name", "part"} <= set(pattern.groupindex):
+            raise ConfigError(f"{source}: auto_series.patterns[{i}]: needs groups 'name' and 'part'")
+        patterns.append(pattern)
+    min_parts = auto_raw.get("min_parts", 2)
+    if not isinstance(min_parts, int) or min_parts < 1:
+        raise ConfigError(f"{source}: auto_series.min_parts: expected a positive integer")
+
+    misc_raw = _require(data, "misc", source, dict)
+    misc = ChapterInfo(
+        key=_require(misc_raw, "key", f"{source}: misc"),
+        title=_require(misc_raw, "title", f"{source}: misc"),
+        slug=_slug(misc_raw, f"{source}: misc"),
+        intro=str(misc_raw.get("intro", "")).strip(),
+    )
+    if misc.slug in seen or misc.key in seen:
+        raise ConfigError(f"{source}: misc: '{misc.slug}' is used by a series chapter")
+    return BookConfig(info, tuple(rules), AutoSeries(min_parts, tuple(patterns)), misc)
+
+
+def load_config(path: Path) -> BookConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the book configuration ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    config = parse_config(data, str(path))
+    return BookConfig(config.book, config.series, config.auto_series, config.misc, path)

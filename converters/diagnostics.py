@@ -1,0 +1,67 @@
+"""Typed diagnostics: a code, a message and a source position.
+
+Library code reports problems here and carries on (no silent loss, no crash);
+only the CLI decides how they are printed and what the exit status is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .model import SourcePos
+
+
+class Code(Enum):
+    """Warning codes, stable so that users can grep for them and tests can assert them."""
+
+    ENCODING = "KB101"  # a source was not valid UTF-8; undecodable bytes replaced
+    UNTITLED = "KB102"  # an entry had no title; one was made from its opening words
+    UNBALANCED_DOLLAR = "KB103"  # a `$` without its partner: kept as literal text
+    UNCLOSED_ENVIRONMENT = "KB104"  # \begin{equation} without \end{equation}
+    DUPLICATE_LABEL = "KB105"  # the same \label twice in one article
+    UNKNOWN_LABEL = "KB106"  # \eqref to a label the article does not define
+    EMPTY_ARTICLE = "KB107"  # an entry with no text at all (only a title)
+    FRONT_MATTER = "KB108"  # front matter missing or unreadable
+    UNREADABLE = "KB109"  # a source file that no reader accepts
+    MISSING_IMAGE = "KB110"  # a figure whose image is not available
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: Code
+    message: str
+    pos: SourcePos | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.pos}: " if self.pos else ""
+        return f"{where}warning: {self.message} [{self.code.value}]"
+
+
+@dataclass
+class Reporter:
+    """Collects diagnostics during a run, in the order they were raised."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def warn(self, code: Code, message: str, pos: SourcePos | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, pos))
+
+    def codes(self) -> list[Code]:
+        return [d.code for d in self.diagnostics]
+
+
+class KexueBookError(Exception):
+    """A failure that stops the run; its message is one line for the user."""
+
+
+class ConfigError(KexueBookError):
+    pass
+
+
+class SourceError(KexueBookError):
+    pass
+
+
+class BuildError(KexueBookError):
+    pass

@@ -1,0 +1,283 @@
+"""The article model every reader produces and the writer consumes.
+
+One typed tree in the middle, as pandoc does it: readers never emit Markdown,
+the writer never sees a source format.  Inlines and blocks are small frozen-ish
+dataclasses; transforms build new values or mutate articles they own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Iterator, Union
+
+
+@dataclass(frozen=True)
+class SourcePos:
+    """Where something came from: a file and a 1-based line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date whose year may be unknown (archive listings print `9 Dec`)."""
+
+    year: int | None
+    month: int
+    day: int
+
+    @property
+    def complete(self) -> bool:
+        return self.year is not None
+
+    def iso(self) -> str:
+        year = f"{self.year:04d}" if self.year is not None else "????"
+        return f"{year}-{self.month:02d}-{self.day:02d}"
+
+    def sort_key(self) -> tuple[int, int, int]:
+        return (self.year or 0, self.month, self.day)
+
+
+# --- inlines -----------------------------------------------------------------
+
+
+@dataclass
+class Text:
+    text: str
+
+
+@dataclass
+class Math:
+    """Inline TeX, without the surrounding `$`."""
+
+    tex: str
+
+
+@dataclass
+class Code:
+    text: str
+
+
+@dataclass
+class Strong:
+    children: list[Inline]
+
+
+@dataclass
+class Emph:
+    children: list[Inline]
+
+
+@dataclass
+class Link:
+    url: str
+    children: list[Inline]
+    title: str | None = None
+
+
+@dataclass
+class DocRef:
+    """A link to another article of the book, by its docname."""
+
+    docname: str
+    children: list[Inline]
+
+
+@dataclass
+class EqRef:
+    """`\\eqref{label}`: `label` is the source's label until the math transform
+    namespaces it; `resolved` tells the writer whether Sphinx will find it."""
+
+    label: str
+    resolved: bool = False
+
+
+@dataclass
+class Citation:
+    key: str
+
+
+@dataclass
+class LineBreak:
+    pass
+
+
+Inline = Union[Text, Math, Code, Strong, Emph, Link, DocRef, EqRef, Citation, LineBreak]
+
+
+# --- blocks ------------------------------------------------------------------
+
+
+@dataclass
+class Paragraph:
+    inlines: list[Inline]
+    pos: SourcePos | None = None
+
+
+@dataclass
+class Heading:
+    level: int  # 2.. ; the article title is the page's only level-1 heading
+    inlines: list[Inline]
+    pos: SourcePos | None = None
+
+
+@dataclass
+class MathBlock:
+    """Display math.  `numbered` says whether the blog shows a number for it
+    (an `equation` environment); `label` is the source label, later the
+    namespaced Sphinx label; `number` is filled by the math transform."""
+
+    tex: str
+    numbered: bool = False
+    label: str | None = None
+    number: int | None = None
+    tag: str | None = None  # a hand-written `\tag{…}` number
+    pos: SourcePos | None = None
+
+
+@dataclass
+class CodeBlock:
+    text: str
+    language: str = ""
+    pos: SourcePos | None = None
+
+
+@dataclass
+class Figure:
+    """An image; `src` is None when only the caption survived (a placeholder)."""
+
+    caption: list[Inline]
+    src: str | None = None
+    href: str | None = None
+    alt: str = ""
+    pos: SourcePos | None = None
+
+
+@dataclass
+class Quote:
+    blocks: list[Block]
+    pos: SourcePos | None = None
+
+
+@dataclass
+class ListBlock:
+    items: list[list[Block]]
+    ordered: bool = False
+    start: int = 1
+    pos: SourcePos | None = None
+
+
+@dataclass
+class Table:
+    header: list[list[Inline]]
+    rows: list[list[list[Inline]]]
+    pos: SourcePos | None = None
+
+
+@dataclass
+class Rule:
+    pos: SourcePos | None = None
+
+
+Block = Union[Paragraph, Heading, MathBlock, CodeBlock, Figure, Quote, ListBlock, Table, Rule]
+
+
+# --- article -----------------------------------------------------------------
+
+
+@dataclass
+class Meta:
+    title: str
+    author: str = "苏剑林"
+    date: PartialDate | None = None
+    readers: int | None = None
+    url: str | None = None
+    category: str | None = None
+    tags: list[str] = field(default_factory=list)
+    series: str | None = None  # the chapter key, set by the series transform
+    part: int | None = None
+
+
+@dataclass
+class Article:
+    meta: Meta
+    body: list[Block]
+    sources: list[SourcePos]
+    excerpt: bool = False  # only the opening of the article is known
+    untitled: bool = False  # the title was made from the opening words
+    docname: str = ""  # e.g. "vae/8404"; set when the book is laid out
+    slug: str = ""  # the page's stable ASCII name, without the chapter folder
+    macros: str = ""  # page-level TeX definitions (`\newcommand`)
+
+    @property
+    def pos(self) -> SourcePos:
+        return self.sources[0]
+
+
+# --- traversal ---------------------------------------------------------------
+
+
+def walk(node: object) -> Iterator[object]:
+    """Yield `node` and every model node below it, depth first, in order."""
+    yield node
+    if isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+        return
+    if not is_dataclass(node) or isinstance(node, (SourcePos, PartialDate)):
+        return
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, list) or is_dataclass(value):
+            yield from walk(value)
+
+
+def plain_text(inlines: list[Inline]) -> str:
+    """The text a reader sees, without markup (math keeps its TeX)."""
+    out: list[str] = []
+    for node in inlines:
+        if isinstance(node, (Text, Code)):
+            out.append(node.text)
+        elif isinstance(node, Math):
+            out.append(f"${node.tex}$")
+        elif isinstance(node, (Strong, Emph, Link, DocRef)):
+            out.append(plain_text(node.children))
+        elif isinstance(node, LineBreak):
+            out.append("\n")
+    return "".join(out)
+
+
+def body_size(blocks: list[Block]) -> int:
+    """A rough measure of how much an article says, used to pick the fuller copy."""
+    size = 0
+    for node in walk(blocks):
+        if isinstance(node, (Text, Code, CodeBlock)):
+            size += len(node.text)
+        elif isinstance(node, (Math, MathBlock)):
+            size += len(node.tex)
+        elif isinstance(node, Figure):
+            size += 1
+    return size
+
+
+@dataclass
+class Chapter:
+    key: str  # the series name (or the misc chapter's key)
+    title: str
+    slug: str  # the chapter's folder under book/
+    intro: str = ""
+    articles: list[Article] = field(default_factory=list)
+    auto: bool = False  # found from titles rather than configured
+
+
+@dataclass
+class Book:
+    chapters: list[Chapter]
+
+    @property
+    def articles(self) -> list[Article]:
+        return [a for chapter in self.chapters for a in chapter.articles]

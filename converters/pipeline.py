@@ -1,0 +1,31 @@
+"""Sources → book: the readers, then the transforms in their fixed order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import BookConfig
+from .diagnostics import Reporter
+from .model import Article, Book
+from .readers import read_sources
+from .transforms.math import apply_math
+from .transforms.merge import merge_duplicates, report_empty
+from .transforms.naming import assign_docnames
+from .transforms.normalize import normalize_titles
+from .transforms.series import build_chapters
+from .transforms.xrefs import link_articles
+
+
+def assemble(articles: list[Article], config: BookConfig, reporter: Reporter) -> Book:
+    articles = normalize_titles(articles)   # titles as the blog prints them
+    articles = merge_duplicates(articles)   # one article per title, the fullest body
+    report_empty(articles, reporter)
+    book = Book(build_chapters(articles, config))  # series → chapters, parts ordered
+    assign_docnames(book)                   # stable page names
+    apply_math(book.articles, reporter)     # numbers, namespaced labels, \eqref
+    link_articles(book.articles)            # 《title》 and blog urls → page links
+    return book
+
+
+def load_book(sources: list[Path], config: BookConfig, reporter: Reporter) -> Book:
+    return assemble(read_sources(sources, reporter), config, reporter)

@@ -1,0 +1,51 @@
+"""Readers, one per input format, registered by file suffix (pandoc's reader table)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+from ..diagnostics import Code, Reporter, SourceError
+from ..model import Article, SourcePos
+from .seed_text import read_seed
+
+Reader = Callable[[Path, Reporter, str], list[Article]]
+READERS: dict[str, Reader] = {
+    ".txt": read_seed,
+}
+
+
+def shown_path(path: Path) -> str:
+    """How a source is named in messages: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def collect_sources(paths: list[Path], reporter: Reporter) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                if child.suffix in READERS:
+                    files.append(child)
+                else:
+                    reporter.warn(Code.UNREADABLE, f"no reader for '{child.suffix or child.name}' files; skipped",
+                                  SourcePos(shown_path(child), 1))
+        elif path.is_file():
+            if path.suffix not in READERS:
+                raise SourceError(f"{shown_path(path)}: no reader for '{path.suffix}' files "
+                                  f"(known: {', '.join(sorted(READERS))})")
+            files.append(path)
+        else:
+            raise SourceError(f"{path}: no such file or folder")
+    return files
+
+
+def read_sources(paths: list[Path], reporter: Reporter) -> list[Article]:
+    articles: list[Article] = []
+    for path in collect_sources(paths, reporter):
+        articles.extend(READERS[path.suffix](path, reporter, shown_path(path)))
+    return articles

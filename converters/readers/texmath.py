@@ -1,0 +1,65 @@
+"""What a display formula means on the blog (MathJax with `tags: 'ams'`).
+
+The blog numbers `equation`-style environments and `\\tag`s; `$$…$$` alone is
+unnumbered.  This module strips the wrappers Sphinx adds itself and reports
+the label, so that every reader builds MathBlock the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Environments that make a display formula by themselves (outside `$$`).
+DISPLAY_ENVS = ("equation", "equation*", "align", "align*", "gather", "gather*",
+                "eqnarray", "eqnarray*", "multline", "multline*")
+_NUMBERED_WRAPPERS = ("equation",)
+_UNNUMBERED_WRAPPERS = ("equation*",)
+
+_LABEL = re.compile(r"\\label\{([^{}]*)\}")
+_TAG = re.compile(r"\\tag\*?\{([^{}]*)\}")
+_BEGIN_ENV = re.compile(r"^\s*\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVS) + r")\}")
+
+
+@dataclass
+class DisplayMath:
+    tex: str  # the formula without `$$`, without an equation wrapper, without \label
+    numbered: bool
+    label: str | None
+    tag: str | None
+    labels: list[str]  # every \label found (more than one is a problem to report)
+
+
+def _strip_wrapper(tex: str) -> tuple[str, str | None]:
+    """Remove an outer `\\begin{equation}…\\end{equation}`; return the inner text and the env."""
+    m = _BEGIN_ENV.match(tex)
+    if not m:
+        return tex, None
+    env = m.group(1)
+    end = f"\\end{{{env}}}"
+    stripped = tex.rstrip()
+    if not stripped.endswith(end):
+        return tex, None
+    inner = stripped[m.end(): len(stripped) - len(end)]
+    if env in _NUMBERED_WRAPPERS + _UNNUMBERED_WRAPPERS:
+        return inner, env
+    return tex, env  # align & co. stay: their rows are the content
+
+
+def analyse_display(tex: str) -> DisplayMath:
+    inner, env = _strip_wrapper(tex.strip())
+    labels = [label.strip() for label in _LABEL.findall(inner)]
+    inner = _LABEL.sub("", inner)
+    tags = _TAG.findall(inner)
+    tag = tags[0].strip() if tags else None
+    if tag is not None:
+        inner = _TAG.sub("", inner)
+    numbered = tag is not None or (env is not None and not env.endswith("*"))
+    body = "\n".join(line.rstrip() for line in inner.strip().splitlines() if line.strip())
+    return DisplayMath(body, numbered, labels[0] if labels else None, tag, labels)
+
+
+def begins_display_env(text: str) -> str | None:
+    """The environment name when `text` starts a display environment, else None."""
+    m = _BEGIN_ENV.match(text)
+    return m.group(1) if m else None

@@ -1,0 +1,61 @@
+"""One article per title: copies from several sources become one page.
+
+The fullest body wins; metadata is taken field by field from the copy that
+knows it best (a full date beats a year-less one, a known readers count is kept).
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import Code, Reporter
+from ..model import Article, body_size
+from ..textutil import title_key
+
+
+def _best_body(copies: list[Article]) -> Article:
+    # Largest body first; on a tie a full article beats an excerpt, then source order.
+    return max(enumerate(copies), key=lambda ic: (body_size(ic[1].body), not ic[1].excerpt, -ic[0]))[1]
+
+
+def merge_group(copies: list[Article]) -> Article:
+    if len(copies) == 1:
+        return copies[0]
+    body_from = _best_body(copies)
+    # Front matter (a url) is the most authoritative source of a title.
+    titled = [c for c in copies if not c.untitled]
+    meta_from = next((c for c in titled if c.meta.url), titled[0] if titled else copies[0])
+    merged = Article(
+        meta=meta_from.meta,
+        body=body_from.body,
+        sources=[pos for c in copies for pos in c.sources],
+        excerpt=body_from.excerpt,
+        untitled=all(c.untitled for c in copies),
+        macros=body_from.macros,
+    )
+    meta = merged.meta
+    dates = [c.meta.date for c in copies if c.meta.date is not None]
+    complete = [d for d in dates if d.complete]
+    meta.date = complete[0] if complete else (dates[0] if dates else None)
+    readers = [c.meta.readers for c in copies if c.meta.readers is not None]
+    meta.readers = max(readers) if readers else None
+    meta.url = meta.url or next((c.meta.url for c in copies if c.meta.url), None)
+    meta.category = meta.category or next((c.meta.category for c in copies if c.meta.category), None)
+    meta.tags = meta.tags or next((c.meta.tags for c in copies if c.meta.tags), [])
+    return merged
+
+
+def merge_duplicates(articles: list[Article]) -> list[Article]:
+    """Group by normalised title (`（七）：` equals `(七):`), keeping first-seen order."""
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        groups.setdefault(title_key(article.meta.title), []).append(article)
+    return [merge_group(copies) for copies in groups.values()]
+
+
+def report_empty(articles: list[Article], reporter: Reporter) -> list[Article]:
+    """An article no source gave any text for still gets its page, and a warning."""
+    for article in articles:
+        if not article.body:
+            reporter.warn(Code.EMPTY_ARTICLE,
+                          f"'{article.meta.title}' has no text in any source (title and by-line only)",
+                          article.pos)
+    return articles

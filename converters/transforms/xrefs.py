@@ -1,0 +1,80 @@
+"""Links between articles: `《title》` and blog urls that name an article of the book.
+
+Titles compare in their normalised form, so `《变分自编码器(一):原来是这么一回事》`
+finds `变分自编码器（一）：原来是这么一回事`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Article, DocRef, Emph, Inline, Link, Strong, Table, Text, walk
+from ..textutil import title_key
+from .naming import archive_id
+
+_BOOK_TITLE = re.compile(r"《([^《》]{2,120})》")
+
+
+class ArticleIndex:
+    def __init__(self, articles: list[Article]):
+        self.by_title = {title_key(a.meta.title): a for a in articles if not a.untitled}
+        self.by_id = {aid: a for a in articles if (aid := archive_id(a.meta.url))}
+
+    def find_title(self, title: str) -> Article | None:
+        return self.by_title.get(title_key(title))
+
+    def find_url(self, url: str) -> Article | None:
+        aid = archive_id(url)
+        return self.by_id.get(aid) if aid else None
+
+
+def _link_titles(text: str, index: ArticleIndex, current: Article) -> list[Inline] | None:
+    out: list[Inline] = []
+    pos = 0
+    for m in _BOOK_TITLE.finditer(text):
+        target = index.find_title(m.group(1))
+        if target is None or target is current:
+            continue
+        if m.start() > pos:
+            out.append(Text(text[pos:m.start()]))
+        out.append(DocRef(target.docname, [Text(m.group(0))]))
+        pos = m.end()
+    if not out:
+        return None
+    if pos < len(text):
+        out.append(Text(text[pos:]))
+    return out
+
+
+def _rewrite(inlines: list[Inline], index: ArticleIndex, current: Article) -> list[Inline]:
+    out: list[Inline] = []
+    for node in inlines:
+        if isinstance(node, Text):
+            out.extend(_link_titles(node.text, index, current) or [node])
+        elif isinstance(node, (Strong, Emph)):
+            node.children = _rewrite(node.children, index, current)
+            out.append(node)
+        elif isinstance(node, Link):
+            target = index.find_url(node.url)
+            if target is not None and target is not current:
+                out.append(DocRef(target.docname, node.children))
+            else:
+                out.append(node)
+        else:
+            out.append(node)
+    return out
+
+
+def link_articles(articles: list[Article]) -> None:
+    index = ArticleIndex(articles)
+    for article in articles:
+        for node in walk(article.body):
+            # Inline containers of blocks only; _rewrite recurses into emphasis itself
+            # and never into links, so no link ends up inside another.
+            for attr in ("inlines", "caption"):
+                value = getattr(node, attr, None)
+                if isinstance(value, list):
+                    setattr(node, attr, _rewrite(value, index, article))
+            if isinstance(node, Table):
+                node.header = [_rewrite(cell, index, article) for cell in node.header]
+                node.rows = [[_rewrite(cell, index, article) for cell in row] for row in node.rows]

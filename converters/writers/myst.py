@@ -1,0 +1,273 @@
+"""The MyST writer: article model → one MyST Markdown page.
+
+The only module that knows MyST syntax.  Source text is data: every character
+MyST could read as syntax is escaped here, and nowhere else.  Rendering is a
+dispatch table from node type to a small function, as mdformat does it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import quote
+
+import yaml
+
+from ..model import (Article, Block, Citation, Code, CodeBlock, DocRef, Emph, EqRef, Figure,
+                     Heading, Inline, LineBreak, Link, ListBlock, Math, MathBlock, Paragraph,
+                     Quote, Rule, Strong, Table, Text)
+
+GENERATOR = "kexue-book"
+
+# ASCII punctuation that is syntax anywhere in a MyST paragraph (CommonMark,
+# dollarmath, roles `{x}`, substitutions, entities, tables).
+_ESCAPE_ANYWHERE = re.compile(r"([\\`*_\[\]<>$&{}|~#])")
+# Syntax only where a line starts: lists, headings, rules, comments, targets, fences, quotes.
+_LINE_START = re.compile(r"^(\s*)([-+=%:>(]|\d+[.)])")
+
+
+def escape(text: str, line_start: bool = False) -> str:
+    """Make `text` read as itself in MyST, whatever it contains."""
+    text = _ESCAPE_ANYWHERE.sub(r"\\\1", text)
+    if line_start:
+        m = _LINE_START.match(text)
+        if m:
+            # Drop leading blanks (indentation is code) and escape the marker's last character.
+            marker = m.group(2)
+            text = marker[:-1] + "\\" + marker[-1] + text[m.end():]
+        else:
+            text = text.lstrip()
+    return text
+
+
+def _fence(text: str, char: str = "`") -> str:
+    longest = max((len(run) for run in re.findall(rf"{re.escape(char)}+", text)), default=0)
+    return char * max(3, longest + 1)
+
+
+@dataclass
+class PageContext:
+    docname: str  # the page being written, e.g. "vae/a8404"
+
+    def link_to(self, docname: str) -> str:
+        """A relative link to another page's source, which Sphinx resolves to the page."""
+        here = posixpath.dirname(self.docname)
+        return posixpath.relpath(docname, here or ".") + ".md"
+
+
+# --- inlines -------------------------------------------------------------------
+
+
+class InlineRenderer:
+    """Renders a run of inlines; tracks whether output is at the start of a line."""
+
+    def __init__(self, ctx: PageContext):
+        self.ctx = ctx
+        self.handlers: dict[type, Callable[[Inline], str]] = {
+            Text: self.text, Math: self.math, Code: self.code, Strong: self.strong,
+            Emph: self.emph, Link: self.link, DocRef: self.docref, EqRef: self.eqref,
+            Citation: self.citation, LineBreak: self.linebreak,
+        }
+
+    def render(self, nodes: list[Inline], line_start: bool = True) -> str:
+        out: list[str] = []
+        for node in nodes:
+            if isinstance(node, Text) and line_start:
+                piece = escape(node.text.replace("\n", " ").lstrip(), line_start=True)
+            else:
+                piece = self.handlers[type(node)](node)
+            out.append(piece)
+            if isinstance(node, LineBreak):
+                line_start = True
+            elif piece.strip():
+                line_start = False
+        return "".join(out)
+
+    def text(self, node: Text) -> str:
+        return escape(node.text.replace("\n", " "))
+
+    def math(self, node: Math) -> str:
+        tex = " ".join(node.tex.split("\n")).strip()
+        return f"${tex}$"
+
+    def code(self, node: Code) -> str:
+        longest = max((len(run) for run in re.findall(r"`+", node.text)), default=0)
+        ticks = "`" * (longest + 1)
+        pad = " " if node.text.startswith("`") or node.text.endswith("`") else ""
+        return f"{ticks}{pad}{node.text}{pad}{ticks}"
+
+    def _wrap(self, marker: str, children: list[Inline]) -> str:
+        return f"{marker}{self.render(children, line_start=False)}{marker}"
+
+    def strong(self, node: Strong) -> str:
+        return self._wrap("**", node.children)
+
+    def emph(self, node: Emph) -> str:
+        return self._wrap("*", node.children)
+
+    def _target(self, url: str) -> str:
+        if re.search(r"[\s<>()]", url):
+            return "<" + url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20") + ">"
+        return url
+
+    def link(self, node: Link) -> str:
+        title = f' "{node.title}"' if node.title else ""
+        return f"[{self.render(node.children, line_start=False)}]({self._target(node.url)}{title})"
+
+    def docref(self, node: DocRef) -> str:
+        return f"[{self.render(node.children, line_start=False)}]({self.ctx.link_to(node.docname)})"
+
+    def eqref(self, node: EqRef) -> str:
+        if node.resolved:
+            return f"{{eq}}`{node.label}`"
+        return escape(f"({node.label})")
+
+    def citation(self, node: Citation) -> str:
+        return f"{{cite:p}}`{node.key}`"
+
+    def linebreak(self, node: LineBreak) -> str:
+        return "\\\n"
+
+
+# --- blocks --------------------------------------------------------------------
+
+
+def _indent(text: str, prefix: str, first: str | None = None) -> str:
+    lines = text.split("\n")
+    first = prefix if first is None else first
+    return "\n".join((first if i == 0 else prefix) + line if line else line.rstrip()
+                     for i, line in enumerate(lines))
+
+
+class BlockRenderer:
+    def __init__(self, ctx: PageContext):
+        self.inlines = InlineRenderer(ctx)
+        self.handlers: dict[type, Callable[[Block], str]] = {
+            Paragraph: self.paragraph, Heading: self.heading, MathBlock: self.math,
+            CodeBlock: self.code, Figure: self.figure, Quote: self.quote,
+            ListBlock: self.list, Table: self.table, Rule: self.rule,
+        }
+
+    def render(self, blocks: list[Block]) -> str:
+        return "\n\n".join(self.handlers[type(b)](b) for b in blocks)
+
+    def paragraph(self, node: Paragraph) -> str:
+        return self.inlines.render(node.inlines)
+
+    def heading(self, node: Heading) -> str:
+        return "#" * node.level + " " + self.inlines.render(node.inlines, line_start=False)
+
+    def math(self, node: MathBlock) -> str:
+        # Blank lines would end the block; `$$` inside would close it.
+        tex = "\n".join(line for line in node.tex.split("\n") if line.strip()).replace("$$", "$ $")
+        label = f" ({node.label})" if node.label else ""
+        return f"$$\n{tex}\n$${label}"
+
+    def code(self, node: CodeBlock) -> str:
+        fence = _fence(node.text)
+        return f"{fence}{node.language}\n{node.text.rstrip()}\n{fence}"
+
+    def figure(self, node: Figure) -> str:
+        caption = self.inlines.render(node.caption) if node.caption else ""
+        if node.src is None:
+            body = f"**［图］** {caption}\n\n（原图未随文本保存）"
+            fence = _fence(body)
+            return f"{fence}{{container}} figure-placeholder\n{body}\n{fence}"
+        fence = _fence(caption)
+        alt = node.alt.replace("\n", " ")
+        lines = [f"{fence}{{figure}} {node.src}", f":alt: {alt}" if alt else None,
+                 f":target: {node.href}" if node.href else None, "", caption, fence]
+        return "\n".join(line for line in lines if line is not None)
+
+    def quote(self, node: Quote) -> str:
+        return _indent(self.render(node.blocks), "> ").replace("\n\n", "\n>\n")
+
+    def list(self, node: ListBlock) -> str:
+        items = []
+        for k, item in enumerate(node.items):
+            marker = f"{node.start + k}. " if node.ordered else "- "
+            items.append(_indent(self.render(item), " " * len(marker), marker))
+        return "\n".join(items)
+
+    def table(self, node: Table) -> str:
+        def row(cells) -> str:
+            return "| " + " | ".join(self.inlines.render(c, line_start=False) for c in cells) + " |"
+        lines = [row(node.header), "|" + "|".join(" --- " for _ in node.header) + "|"]
+        lines += [row(r) for r in node.rows]
+        return "\n".join(lines)
+
+    def rule(self, node: Rule) -> str:
+        return "----"
+
+
+# --- the page ----------------------------------------------------------------------
+
+
+def front_matter(data: dict) -> str:
+    return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
+
+
+def full_article_url(article: Article) -> str:
+    """Where the whole article can be read: its url, else the blog's search for its title."""
+    if article.meta.url:
+        return article.meta.url
+    return f"https://kexue.fm/search/{quote(article.meta.title, safe='')}/"
+
+
+def _byline(article: Article, inlines: InlineRenderer) -> str:
+    meta = article.meta
+    parts = [escape(meta.author)]
+    if meta.date:
+        if meta.date.complete:
+            parts.append(f"{meta.date.year}年{meta.date.month}月{meta.date.day}日")
+        else:
+            parts.append(f"{meta.date.month}月{meta.date.day}日（年份不详）")
+    if meta.readers is not None:
+        parts.append(f"{meta.readers}位读者")
+    if meta.category:
+        parts.append(f"分类：{escape(meta.category)}")
+    if meta.tags:
+        parts.append("标签：" + "、".join(escape(t) for t in meta.tags))
+    if meta.url:
+        parts.append(f"[原文]({inlines._target(meta.url)})")
+    return " · ".join(parts)
+
+
+def directive(name: str, argument: str, body: str, options: dict[str, str] | None = None) -> str:
+    fence = _fence(body)
+    opts = "".join(f":{k}: {v}\n" for k, v in (options or {}).items())
+    head = f"{fence}{{{name}}} {argument}".rstrip()
+    return f"{head}\n{opts}{body}\n{fence}"
+
+
+def write_myst(article: Article) -> str:
+    ctx = PageContext(article.docname)
+    blocks = BlockRenderer(ctx)
+    meta = article.meta
+    data = {
+        "generator": GENERATOR,
+        "title": meta.title,
+        "author": meta.author,
+        "date": meta.date.iso() if meta.date else None,
+        "readers": meta.readers,
+        "url": meta.url,
+        "series": meta.series,
+        "part": meta.part,
+        "excerpt": article.excerpt,
+        "untitled": article.untitled,
+        "sources": [str(pos) for pos in article.sources],
+    }
+    data = {k: v for k, v in data.items() if v is not None}
+    out = [front_matter(data), f"# {escape(meta.title)}", "",
+           directive("container", "article-meta", _byline(article, blocks.inlines))]
+    if article.untitled:
+        out += ["", directive("note", "", "这段摘录在来源中没有标题，本书用它开头的文字作为标题。")]
+    if article.body:
+        out += ["", blocks.render(article.body)]
+    if article.excerpt:
+        link = f"[在科学空间阅读全文]({blocks.inlines._target(full_article_url(article))})"
+        out += ["", directive("admonition", "摘录", f"本页只收录了这篇文章的开头部分。{link}",
+                               {"class": "excerpt-note"})]
+    return "\n".join(out).rstrip() + "\n"
