@@ -35,7 +35,8 @@ class PartialDate:
         return self.year is not None
 
     def iso(self) -> str:
-        year = f"{self.year:04d}" if self.year is not None else "????"
+        """ISO 8601; without a year its truncated form `--12-09`."""
+        year = f"{self.year:04d}" if self.year is not None else "-"
         return f"{year}-{self.month:02d}-{self.day:02d}"
 
     def sort_key(self) -> tuple[int, int, int]:

@@ -211,10 +211,14 @@ def _display_start_outside_inline(text: str):
     return None
 
 
+# A heading line: short, no sentence punctuation, starts with a letter or CJK,
+# and made only of letters, digits, CJK and a few joiners (`输入-输出设计`, `KL散度消失`).
+_HEADING = re.compile(r"^[^\W\d_][\w \-·/&+]{0,19}$")
+
+
 def _is_heading(text: str) -> bool:
     text = text.strip()
-    return (0 < len(text) <= 20 and not (set(text) & _SENTENCE_PUNCT) and "$" not in text
-            and not text.endswith(".") and not text.isdigit() and not text.startswith(("http", "<")))
+    return bool(_HEADING.match(text)) and not text.startswith(("http", "www"))
 
 
 def _blocks_from_text(lines: list[Line], path: str, reporter: Reporter) -> list[Block]:

@@ -37,7 +37,7 @@ def number_equations(article: Article, reporter: Reporter) -> dict[str, str]:
             continue
         number += 1
         node.number = number
-        local = f"eq-{_sanitize(source_label)}" if source_label else f"eq{number}"
+        local = _sanitize(source_label) if source_label else f"eq{number}"
         if source_label and source_label in labels:
             reporter.warn(Code.DUPLICATE_LABEL, f"label '{source_label}' is defined twice in this article; "
                           f"references go to the first", node.pos)

@@ -24,21 +24,21 @@ GENERATOR = "kexue-book"
 # ASCII punctuation that is syntax anywhere in a MyST paragraph (CommonMark,
 # dollarmath, roles `{x}`, substitutions, entities, tables).
 _ESCAPE_ANYWHERE = re.compile(r"([\\`*_\[\]<>$&{}|~#])")
-# Syntax only where a line starts: lists, headings, rules, comments, targets, fences, quotes.
-_LINE_START = re.compile(r"^(\s*)([-+=%:>(]|\d+[.)])")
+# Syntax only where a line starts: list items, quotes, comments, setext
+# underlines, thematic breaks, targets `(name)=`, colon fences, ordered items `1.`.
+_LINE_START_CHAR = re.compile(r"^[-+=>%]|^:::|^\(.*\)=\s*$")
+_ORDERED_MARKER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 
 
 def escape(text: str, line_start: bool = False) -> str:
     """Make `text` read as itself in MyST, whatever it contains."""
     text = _ESCAPE_ANYWHERE.sub(r"\\\1", text)
     if line_start:
-        m = _LINE_START.match(text)
-        if m:
-            # Drop leading blanks (indentation is code) and escape the marker's last character.
-            marker = m.group(2)
-            text = marker[:-1] + "\\" + marker[-1] + text[m.end():]
+        text = text.lstrip()  # leading blanks could make an indented code block
+        if _LINE_START_CHAR.match(text):
+            text = "\\" + text
         else:
-            text = text.lstrip()
+            text = _ORDERED_MARKER.sub(r"\1\\\2", text)
     return text
 
 
