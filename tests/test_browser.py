@@ -1,0 +1,88 @@
+"""The HTML book in a real browser (headless Chromium): search must find Chinese words.
+
+Sphinx 9's Chinese search page breaks in the browser (sphinx#14229) and the
+browser does not segment Chinese queries; a build that succeeds proves
+neither, so this test types queries into the search page as a reader would.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from converters.cli import run
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    project = tmp_path_factory.mktemp("site") / "project"
+    project.mkdir()
+    for name in ("conf.py", "kexue-book.yaml"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "_static", project / "_static")
+    (project / "book").mkdir()
+    shutil.copy(ROOT / "book" / "references.bib", project / "book" / "references.bib")
+    assert run(["--project", str(project), "build", "-q", str(ROOT / "sources")]) == 0
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project / "_build" / "html"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def search(browser, site: str, query: str) -> tuple[list[str], list[str]]:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site}/search.html?q={quote(query)}")
+    page.wait_for_selector("#search-results .search-summary", timeout=20000)
+    titles = [li.query_selector("a").inner_text() for li in page.query_selector_all("#search-results ul.search li")]
+    page.close()
+    return titles, errors
+
+
+def test_search_finds_a_chinese_title_word(browser, site) -> None:
+    titles, errors = search(browser, site, "变分自编码器")
+    assert errors == []
+    for part in ("一", "二", "七", "八"):
+        assert f"变分自编码器（{part}）" in " ".join(titles)
+
+
+def test_search_finds_a_phrase_from_body_text(browser, site) -> None:
+    # 生成对抗式网络 occurs only in the body of 互怼的艺术 (and of the f-VAEs article).
+    titles, errors = search(browser, site, "生成对抗式网络")
+    assert errors == []
+    assert any(t.startswith("互怼的艺术") for t in titles)
+    assert not any(t.startswith("变分自编码器（一）") for t in titles)
+
+
+def test_search_for_absent_words_finds_nothing(browser, site) -> None:
+    titles, errors = search(browser, site, "量子引力")
+    assert errors == [] and titles == []
