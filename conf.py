@@ -27,6 +27,7 @@ extensions = [
     "myst_parser",
     "sphinxcontrib.bibtex",
     "converters.sphinx_ext.zh_search",
+    "converters.sphinx_ext.equations",
 ]
 exclude_patterns = ["_build", ".venv", "**/.gitignore"]
 source_suffix = {".md": "markdown"}

@@ -170,6 +170,7 @@ class ListBlock:
     ordered: bool = False
     start: int = 1
     pos: SourcePos | None = None
+    tight: bool = True  # no blank lines between items (CommonMark's tight list)
 
 
 @dataclass

@@ -74,3 +74,21 @@ def test_page_has_front_matter_title_and_excerpt_link() -> None:
     assert page.startswith("---\ngenerator: kexue-book\n")
     assert "\n# 标题（一）：\\*测试\\*\n" in page
     assert "https://kexue.fm/search/" in page and "阅读全文" in page
+
+
+@pytest.mark.parametrize("before, children, after, expected_html", [
+    ("", [Text("摘要：")], "本文", "<strong>摘要：</strong>本文"),
+    ("这是", [Text("“引号”")], "内容", "这是<strong>“引号”</strong>内容"),
+    ("——", [Text("只需加入BN")], "——", "——<strong>只需加入BN</strong>——"),
+    ("", [Text("a\\b `c`")], "。", "<strong>a\\b `c`</strong>。"),
+])
+def test_bold_next_to_chinese_punctuation_stays_bold(before, children, after, expected_html) -> None:
+    renderer = BlockRenderer(PageContext("a/b"))
+    nodes = ([Text(before)] if before else []) + [Strong(children)] + [Text(after)]
+    md = renderer.paragraph(Paragraph(nodes))
+    if "{strong}" in md:  # the role form: its text must be the bold text, escapes undone by docutils
+        m = re.search(r"\{strong\}(`+) ?(.*?) ?\1", md)
+        assert m and m.group(2).replace("\\\\", "\\") == expected_html.split("<strong>")[1].split("</strong>")[0]
+    else:
+        out, _ = rendered_text(md)
+        assert expected_html in out

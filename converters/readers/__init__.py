@@ -8,11 +8,13 @@ from typing import Callable
 
 from ..diagnostics import Code, Reporter, SourceError
 from ..model import Article, SourcePos
+from .markdown import read_markdown
 from .seed_text import read_seed
 
 Reader = Callable[[Path, Reporter, str], list[Article]]
 READERS: dict[str, Reader] = {
     ".txt": read_seed,
+    ".md": read_markdown,
 }
 
 

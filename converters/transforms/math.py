@@ -2,9 +2,10 @@
 
 Every formula the blog numbers gets a Sphinx label (its own `\\label`, or a
 generated one), namespaced by the page so that labels never collide across
-the book; Sphinx then numbers the labelled formulas of each page from (1) in
-order, which is the blog's numbering.  `\\eqref`s are resolved against the
-article's own labels.
+the book.  The numbers themselves are given when Sphinx reads the page
+(sphinx_ext/equations.py): the page's count from (1), or the formula's
+`\\tag`.  `\\eqref`s are resolved against the article's own labels, and
+`$(8)$` in the prose becomes a link when (8) is a hand-written tag.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Code, Reporter
-from ..model import Article, EqRef, MathBlock, SourcePos, walk
+from ..model import Article, Emph, EqRef, Math, MathBlock, SourcePos, Strong, Table, walk
+
+
+def label_key(label: str) -> str:
+    """Labels compare without blanks: `eq: ori-loss-ali` is the label `eq:ori-loss-ali`."""
+    return re.sub(r"\s+", "", label)
 
 
 def _sanitize(label: str) -> str:
@@ -27,7 +33,7 @@ def number_equations(article: Article, reporter: Reporter) -> dict[str, str]:
     for node in walk(article.body):
         if not isinstance(node, MathBlock):
             continue
-        source_label = node.label
+        source_label = label_key(node.label) if node.label else None
         if not node.numbered:
             if source_label:
                 reporter.warn(Code.UNKNOWN_LABEL,
@@ -35,9 +41,11 @@ def number_equations(article: Article, reporter: Reporter) -> dict[str, str]:
                               node.pos)
             node.label = None
             continue
-        number += 1
-        node.number = number
-        local = _sanitize(source_label) if source_label else f"eq{number}"
+        if node.tag is None:  # a \tag shows its own number and does not advance the count
+            number += 1
+            node.number = number
+        local = _sanitize(source_label) if source_label else (f"eq{number}" if node.tag is None
+                                                              else f"tag-{_sanitize(node.tag)}")
         if source_label and source_label in labels:
             reporter.warn(Code.DUPLICATE_LABEL, f"label '{source_label}' is defined twice in this article; "
                           f"references go to the first", node.pos)
@@ -59,13 +67,47 @@ def resolve_eqrefs(article: Article, labels: dict[str, str], reporter: Reporter)
         if isinstance(block_pos, SourcePos):
             pos = block_pos
         if isinstance(node, EqRef) and not node.resolved:
-            if node.label in labels:
-                node.label, node.resolved = labels[node.label], True
+            key = label_key(node.label)
+            if key in labels:
+                node.label, node.resolved = labels[key], True
             else:
                 reporter.warn(Code.UNKNOWN_LABEL,
                               f"\\eqref{{{node.label}}} names no numbered formula of this article", pos)
 
 
+_CITED_NUMBER = re.compile(r"^\s*\(\s*([^()]+?)\s*\)\s*$")
+
+
+def link_tag_citations(article: Article) -> None:
+    """The prose cites a hand-numbered formula as `$(8)$式`: that becomes a link to formula (8)."""
+    by_tag = {node.tag.strip(): node.label for node in walk(article.body)
+              if isinstance(node, MathBlock) and node.tag and node.label}
+    if not by_tag:
+        return
+
+    def rewrite(inlines: list) -> list:
+        out = []
+        for node in inlines:
+            m = _CITED_NUMBER.match(node.tex) if isinstance(node, Math) else None
+            if m and m.group(1) in by_tag:
+                out.append(EqRef(by_tag[m.group(1)], resolved=True))
+            else:
+                if isinstance(node, (Strong, Emph)):
+                    node.children = rewrite(node.children)
+                out.append(node)
+        return out
+
+    for node in walk(article.body):
+        for attr in ("inlines", "caption"):
+            value = getattr(node, attr, None)
+            if isinstance(value, list):
+                setattr(node, attr, rewrite(value))
+        if isinstance(node, Table):
+            node.header = [rewrite(cell) for cell in node.header]
+            node.rows = [[rewrite(cell) for cell in row] for row in node.rows]
+
+
 def apply_math(articles: list[Article], reporter: Reporter) -> None:
     for article in articles:
         resolve_eqrefs(article, number_equations(article, reporter), reporter)
+        link_tag_citations(article)

@@ -6,8 +6,11 @@ knows it best (a full date beats a year-less one, a known readers count is kept)
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from ..diagnostics import Code, Reporter
-from ..model import Article, body_size
+from ..model import Article, Paragraph, body_size, plain_text
 from ..textutil import title_key
 
 
@@ -43,12 +46,46 @@ def merge_group(copies: list[Article]) -> Article:
     return merged
 
 
+def _opening(article: Article, length: int) -> str:
+    """The first `length` letters of the article's text, punctuation and markup folded away."""
+    text = ""
+    for block in article.body:
+        if isinstance(block, Paragraph):
+            text += re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", plain_text(block.inlines)))
+            if len(text) >= length:
+                break
+    return text[:length].casefold()
+
+
+def _find_full_article(excerpt: Article, candidates: list[Article]) -> Article | None:
+    """An untitled excerpt is the opening of a full article when its first words stand
+    near the start of that article (a scrape may drop a word or a link's text)."""
+    probe = _opening(excerpt, 24)
+    if len(probe) < 12:
+        return None
+    for candidate in candidates:
+        if probe in _opening(candidate, 160):
+            return candidate
+    return None
+
+
 def merge_duplicates(articles: list[Article]) -> list[Article]:
-    """Group by normalised title (`（七）：` equals `(七):`), keeping first-seen order."""
+    """Group by normalised title (`（七）：` equals `(七):`), keeping first-seen order;
+    then fold untitled excerpts into the full article they are the opening of."""
     groups: dict[str, list[Article]] = {}
     for article in articles:
         groups.setdefault(title_key(article.meta.title), []).append(article)
-    return [merge_group(copies) for copies in groups.values()]
+    merged = [merge_group(copies) for copies in groups.values()]
+    titled = [a for a in merged if not a.untitled]
+    out: list[Article] = []
+    absorbed: dict[int, list[Article]] = {}
+    for article in merged:
+        target = _find_full_article(article, titled) if article.untitled else None
+        if target is None:
+            out.append(article)
+        else:
+            absorbed.setdefault(id(target), []).append(article)
+    return [merge_group([a, *absorbed[id(a)]]) if id(a) in absorbed else a for a in out]
 
 
 def report_empty(articles: list[Article], reporter: Reporter) -> list[Article]:

@@ -15,9 +15,11 @@ from urllib.parse import quote
 
 import yaml
 
+from ..readers.mdit_cjk import delimiter_run
+
 from ..model import (Article, Block, Citation, Code, CodeBlock, DocRef, Emph, EqRef, Figure,
                      Heading, Inline, LineBreak, Link, ListBlock, Math, MathBlock, Paragraph,
-                     Quote, Rule, Strong, Table, Text)
+                     Quote, Rule, Strong, Table, Text, plain_text)
 
 GENERATOR = "kexue-book"
 
@@ -60,6 +62,15 @@ class PageContext:
 # --- inlines -------------------------------------------------------------------
 
 
+def _parses_as_emphasis(before: str, marker: str, inner: str, after: str) -> bool:
+    """Whether CommonMark (as MyST parses it) opens and closes `marker` around `inner`."""
+    src = f"{before}{marker}{inner}{marker}{after}"
+    close_at = len(before) + len(marker) + len(inner)
+    _, can_open, _ = delimiter_run(src, len(before), len(src), cjk_friendly=False)
+    _, _, can_close = delimiter_run(src, close_at, len(src), cjk_friendly=False)
+    return can_open and can_close
+
+
 class InlineRenderer:
     """Renders a run of inlines; tracks whether output is at the start of a line."""
 
@@ -73,9 +84,13 @@ class InlineRenderer:
 
     def render(self, nodes: list[Inline], line_start: bool = True) -> str:
         out: list[str] = []
-        for node in nodes:
+        for i, node in enumerate(nodes):
             if isinstance(node, Text) and line_start:
                 piece = escape(node.text.replace("\n", " ").lstrip(), line_start=True)
+            elif isinstance(node, (Strong, Emph)):
+                before = "".join(out)[-1:] or " "
+                after = self.render(nodes[i + 1:i + 2], line_start=False)[:1] or " "
+                piece = self.emphasis(node, before, after)
             else:
                 piece = self.handlers[type(node)](node)
             out.append(piece)
@@ -98,14 +113,23 @@ class InlineRenderer:
         pad = " " if node.text.startswith("`") or node.text.endswith("`") else ""
         return f"{ticks}{pad}{node.text}{pad}{ticks}"
 
-    def _wrap(self, marker: str, children: list[Inline]) -> str:
-        return f"{marker}{self.render(children, line_start=False)}{marker}"
+    def emphasis(self, node: Strong | Emph, before: str, after: str) -> str:
+        """`**…**` when CommonMark reads it as emphasis between `before` and `after`;
+        otherwise the `{strong}` / `{emphasis}` role, which needs no flanking."""
+        marker, role = ("**", "strong") if isinstance(node, Strong) else ("*", "emphasis")
+        inner = self.render(node.children, line_start=False)
+        if inner.strip() and _parses_as_emphasis(before, marker, inner, after):
+            return f"{marker}{inner}{marker}"
+        text = plain_text(node.children).replace("\\", "\\\\")  # docutils unescapes role text
+        ticks = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+        pad = " " if text.startswith("`") or text.endswith("`") else ""
+        return f"{{{role}}}{ticks}{pad}{text}{pad}{ticks}"
 
     def strong(self, node: Strong) -> str:
-        return self._wrap("**", node.children)
+        return self.emphasis(node, " ", " ")
 
     def emph(self, node: Emph) -> str:
-        return self._wrap("*", node.children)
+        return self.emphasis(node, " ", " ")
 
     def _target(self, url: str) -> str:
         if re.search(r"[\s<>()]", url):
@@ -162,6 +186,8 @@ class BlockRenderer:
     def math(self, node: MathBlock) -> str:
         # Blank lines would end the block; `$$` inside would close it.
         tex = "\n".join(line for line in node.tex.split("\n") if line.strip()).replace("$$", "$ $")
+        if node.tag is not None:
+            tex += f"\\tag{{{node.tag}}}"  # the blog's hand-written number (see sphinx_ext/equations.py)
         label = f" ({node.label})" if node.label else ""
         return f"$$\n{tex}\n$${label}"
 
@@ -185,11 +211,13 @@ class BlockRenderer:
         return _indent(self.render(node.blocks), "> ").replace("\n\n", "\n>\n")
 
     def list(self, node: ListBlock) -> str:
+        sep = "\n" if node.tight else "\n\n"
         items = []
         for k, item in enumerate(node.items):
             marker = f"{node.start + k}. " if node.ordered else "- "
-            items.append(_indent(self.render(item), " " * len(marker), marker))
-        return "\n".join(items)
+            body = sep.join(self.handlers[type(b)](b) for b in item)
+            items.append(_indent(body, " " * len(marker), marker))
+        return sep.join(items)
 
     def table(self, node: Table) -> str:
         def row(cells) -> str:

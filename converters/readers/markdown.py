@@ -1,0 +1,322 @@
+"""Reader for full articles: Markdown with YAML front matter, in the blog's dialect.
+
+markdown-it-py parses CommonMark plus the blog's additions, each a rule:
+`$…$` / `$$…$$` math (dollarmath), bare `\\begin{equation}` blocks (amsmath),
+emphasis next to Chinese text (mdit_cjk), pipe tables.  The token tree is then
+turned into the article model; nothing here writes Markdown.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.amsmath import amsmath_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from ..diagnostics import Code, Reporter
+from ..model import (Article, Block, CodeBlock, Emph, Figure, Heading, Inline, LineBreak, Link, ListBlock,
+                     MathBlock, Meta, Paragraph, PartialDate, Quote, Rule, SourcePos, Strong, Table, Text,
+                     plain_text)
+from ..model import Code as InlineCode
+from ..model import Math
+from .macros import MacroTable, expand_article_macros
+from .mdit_cjk import cjk_emphasis_plugin, is_cjk
+from .plain_inlines import math_or_refs
+from .texmath import DISPLAY_ENVS, analyse_display
+from .textio import read_text
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
+_TEXT_ENV = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVS) + r")\}.*?\\end\{\1\}", re.S)
+_TEXT_EQREF = re.compile(r"\\eqref\{([^{}]+)\}")
+_ORIGINAL_IMAGE = "点击查看原图"
+
+
+def make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True})  # HTML is tokenised so that it can be shown as text
+    md.enable("table")
+    md.use(dollarmath_plugin, double_inline=True, allow_labels=False, allow_space=True, allow_digits=True)
+    md.use(amsmath_plugin)
+    md.use(cjk_emphasis_plugin)
+    return md
+
+
+_PARSER = make_parser()
+
+
+class _Display:
+    """Display math met inside a paragraph; the paragraph is split around it."""
+
+    def __init__(self, tex: str):
+        self.tex = tex
+
+
+def looks_like_python(code: str) -> bool:
+    """The blog's code blocks carry no language; Python is the usual one."""
+    if not re.search(r"^\s*(import |from \S+ import |def |class |print\(|\w+\s*=)", code, re.M):
+        return False
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        # Python 2 prints and such still read as Python to a person.
+        return bool(re.search(r"^\s*(import |from \S+ import |def )", code, re.M))
+    return True
+
+
+class _Converter:
+    def __init__(self, path: str, line_offset: int, reporter: Reporter):
+        self.path = path
+        self.offset = line_offset
+        self.reporter = reporter
+        self.heading_shift = 0
+        self.current = SourcePos(path, 1 + line_offset)  # the block being converted, for warnings
+
+    def pos(self, node: SyntaxTreeNode) -> SourcePos:
+        line = node.map[0] + 1 if node.map else 1
+        self.current = SourcePos(self.path, line + self.offset)
+        return self.current
+
+    # --- inlines ---------------------------------------------------------------
+
+    def inlines(self, node: SyntaxTreeNode) -> list[Inline | _Display]:
+        out: list[Inline | _Display] = []
+        children = node.children
+        for i, child in enumerate(children):
+            t = child.type
+            if t == "text":
+                out.extend(self.text(child.content))
+            elif t == "softbreak":
+                # A line break inside a paragraph: nothing between Chinese characters, a space otherwise.
+                before = children[i - 1].content[-1:] if i > 0 and children[i - 1].type == "text" else ""
+                after = children[i + 1].content[:1] if i + 1 < len(children) and children[i + 1].type == "text" else ""
+                out.append(Text("" if (is_cjk(before) or is_cjk(after)) else " "))
+            elif t == "hardbreak":
+                out.append(LineBreak())
+            elif t == "code_inline":
+                out.append(InlineCode(child.content))
+            elif t == "strong":
+                out.append(Strong(self._only_inlines(child)))
+            elif t == "em":
+                out.append(Emph(self._only_inlines(child)))
+            elif t == "link":
+                out.append(Link(child.attrs.get("href", ""), self._only_inlines(child),
+                                child.attrs.get("title") or None))
+            elif t == "image":
+                alt = plain_text(self._only_inlines(child)) or "图"
+                out.append(Link(child.attrs.get("src", ""), [Text(f"［图：{alt}］")]))
+            elif t == "math_inline":
+                out.extend(math_or_refs(child.content))
+            elif t == "math_inline_double":
+                out.append(_Display(child.content))
+            elif t == "html_inline":
+                out.append(Text(child.content))
+            else:  # an inline kind the model has no place for: keep its text
+                out.append(Text(child.content))
+        return out
+
+    def _only_inlines(self, node: SyntaxTreeNode) -> list[Inline]:
+        """Inlines of a link or emphasis; display math there is kept as inline math."""
+        return [Math(n.tex) if isinstance(n, _Display) else n for n in self.inlines(node)]  # type: ignore[name-defined]
+
+    def text(self, text: str) -> list[Inline | _Display]:
+        """Plain text as MathJax sees it: environments and \\eqref outside `$` still count."""
+        out: list[Inline | _Display] = []
+        pos = 0
+        for m in _TEXT_ENV.finditer(text):
+            out.extend(self._text_refs(text[pos:m.start()]))
+            out.append(_Display(m.group(0)))
+            pos = m.end()
+        out.extend(self._text_refs(text[pos:]))
+        return out
+
+    def _text_refs(self, text: str) -> list[Inline]:
+        if re.search(r"(?<!\\)\$", text):
+            self.reporter.warn(Code.UNBALANCED_DOLLAR,
+                               "unbalanced '$' in text; the unmatched part is kept as literal text", self.current)
+        out: list[Inline] = []
+        pos = 0
+        for m in _TEXT_EQREF.finditer(text):
+            if m.start() > pos:
+                out.append(Text(text[pos:m.start()]))
+            out.extend(math_or_refs(m.group(0)))
+            pos = m.end()
+        if pos < len(text):
+            out.append(Text(text[pos:]))
+        return out
+
+    # --- blocks ------------------------------------------------------------------
+
+    def blocks(self, nodes: list[SyntaxTreeNode]) -> list[Block]:
+        out: list[Block] = []
+        for node in nodes:
+            out.extend(self.block(node))
+        return self._figures(out)
+
+    def math_block(self, tex: str, pos: SourcePos) -> MathBlock:
+        display = analyse_display(tex)
+        if len(display.labels) > 1:
+            self.reporter.warn(Code.DUPLICATE_LABEL, f"one formula carries several labels "
+                               f"({', '.join(display.labels)}); the first is used", pos)
+        return MathBlock(display.tex, display.numbered, display.label, tag=display.tag, pos=pos)
+
+    def block(self, node: SyntaxTreeNode) -> list[Block]:
+        t, pos = node.type, self.pos(node)
+        if t == "paragraph":
+            return self.paragraph(node.children[0] if node.children else node, pos)
+        if t == "heading":
+            level = max(2, int(node.tag[1]) + self.heading_shift)
+            return [Heading(min(level, 6), self._only_inlines(node.children[0]), pos)]
+        if t in ("math_block", "amsmath"):
+            return [self.math_block(node.content, pos)]
+        if t in ("fence", "code_block"):
+            language = (node.info or "").strip().split(" ")[0]
+            if not language and looks_like_python(node.content):
+                language = "python"
+            return [CodeBlock(node.content.rstrip("\n"), language, pos)]
+        if t == "blockquote":
+            return [Quote(self.blocks(node.children), pos)]
+        if t in ("bullet_list", "ordered_list"):
+            items = [self.blocks(item.children) for item in node.children]
+            start = int(node.attrs.get("start", 1)) if t == "ordered_list" else 1
+            # markdown-it hides the paragraphs of tight lists
+            tight = all(p.hidden for item in node.children for p in item.children if p.type == "paragraph")
+            return [ListBlock(items, ordered=t == "ordered_list", start=start, pos=pos, tight=tight)]
+        if t == "table":
+            return [self.table(node, pos)]
+        if t == "hr":
+            return [Rule(pos)]
+        if t == "html_block":
+            return [Paragraph([Text(line)], pos) for line in node.content.strip().split("\n") if line.strip()]
+        self.reporter.warn(Code.UNREADABLE, f"unexpected Markdown block '{t}' kept as text", pos)
+        return [Paragraph([Text(node.content)], pos)]
+
+    def paragraph(self, inline: SyntaxTreeNode, pos: SourcePos) -> list[Block]:
+        """A paragraph, split where display math stands in it (MathJax breaks the line there)."""
+        out: list[Block] = []
+        run: list[Inline] = []
+        for item in self.inlines(inline):
+            if isinstance(item, _Display):
+                if any(not (isinstance(n, Text) and not n.text.strip()) for n in run):
+                    out.append(Paragraph(run, pos))
+                run = []
+                out.append(self.math_block(item.tex, pos))
+            else:
+                run.append(item)
+        if any(not (isinstance(n, Text) and not n.text.strip()) for n in run):
+            out.append(Paragraph(run, pos))
+        return out
+
+    def table(self, node: SyntaxTreeNode, pos: SourcePos) -> Table:
+        header: list[list[Inline]] = []
+        rows: list[list[list[Inline]]] = []
+        for section in node.children:
+            for tr in section.children:
+                cells = [self._only_inlines(cell.children[0]) if cell.children else [] for cell in tr.children]
+                if section.type == "thead":
+                    header = cells
+                else:
+                    rows.append(cells)
+        return Table(header, rows, pos)
+
+    def _figures(self, blocks: list[Block]) -> list[Block]:
+        """`[![alt](src)](href "点击查看原图")` + a caption paragraph repeating alt → one figure."""
+        out: list[Block] = []
+        i = 0
+        while i < len(blocks):
+            figure = _as_figure(blocks[i])
+            if figure is None:
+                out.append(blocks[i])
+                i += 1
+                continue
+            nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+            if isinstance(nxt, Paragraph) and _as_figure(nxt) is None and \
+                    _same_caption(plain_text(nxt.inlines), figure.alt):
+                figure.caption = nxt.inlines
+                i += 1
+            out.append(figure)
+            i += 1
+        return out
+
+
+def _as_figure(block: Block) -> Figure | None:
+    if not isinstance(block, Paragraph):
+        return None
+    nodes = [n for n in block.inlines if not (isinstance(n, Text) and not n.text.strip())]
+    if len(nodes) != 1 or not isinstance(nodes[0], Link):
+        return None
+    link = nodes[0]
+    inner = [n for n in link.children if not (isinstance(n, Text) and not n.text.strip())]
+    # An image alone in its paragraph became Link(src, [Text("［图：alt］")]) in inlines().
+    if len(inner) == 1 and isinstance(inner[0], Link) and inner[0].children and \
+            isinstance(inner[0].children[0], Text) and inner[0].children[0].text.startswith("［图："):
+        image, href = inner[0], link.url
+    elif len(inner) == 1 and isinstance(inner[0], Text) and inner[0].text.startswith("［图：") and \
+            re.search(r"\.(png|jpe?g|gif|svg|webp)(\?|$)", link.url, re.I):
+        image, href = link, None
+    else:
+        return None
+    alt = image.children[0].text[len("［图："):-1] if isinstance(image.children[0], Text) else ""
+    return Figure([Text(alt)] if alt and alt != "图" else [], image.url, href, alt, block.pos)
+
+
+def _same_caption(text: str, alt: str) -> bool:
+    def norm(s: str) -> str:
+        return re.sub(r"\s+", "", s)
+    return bool(alt) and norm(text) == norm(alt)
+
+
+def _front_matter(text: str, shown: str, reporter: Reporter) -> tuple[dict, str, int]:
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        reporter.warn(Code.FRONT_MATTER, "no YAML front matter: no date, url or tags; "
+                      "the title is the first '#' heading, else the file name", SourcePos(shown, 1))
+        return {}, text, 0
+    try:
+        data = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        reporter.warn(Code.FRONT_MATTER, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})",
+                      SourcePos(shown, line))
+        data = {}
+    if not isinstance(data, dict):
+        reporter.warn(Code.FRONT_MATTER, "front matter is not a mapping", SourcePos(shown, 1))
+        data = {}
+    return data, text[m.end():], m.group(0).count("\n")
+
+
+def _date(value: object) -> PartialDate | None:
+    m = _DATE.match(str(value or ""))
+    return PartialDate(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def read_markdown(path: Path, reporter: Reporter, display_path: str | None = None) -> list[Article]:
+    shown = display_path or str(path)
+    data, body, offset = _front_matter(read_text(path, shown, reporter), shown, reporter)
+    converter = _Converter(shown, offset, reporter)
+    tokens = _PARSER.parse(body)
+    tree = SyntaxTreeNode(tokens)
+    h1 = [n for n in tree.children if n.type == "heading" and n.tag == "h1"]
+    title = str(data.get("title") or "").strip()
+    children = tree.children
+    if not title and h1:  # no title in front matter: the first H1 is the title
+        title = plain_text(converter._only_inlines(h1[0].children[0]))
+        children = [n for n in children if n is not h1[0]]
+        h1 = h1[1:]
+    converter.heading_shift = 1 if h1 else 0  # `#` sections become `##`: the title is the page's only H1
+    meta = Meta(
+        title=title or path.stem,
+        author=str(data.get("author") or "苏剑林"),
+        date=_date(data.get("date")),
+        url=str(data["url"]) if data.get("url") else None,
+        category=str(data["category"]) if data.get("category") else None,
+        tags=[str(t) for t in data.get("tags") or []],
+    )
+    article = Article(meta, converter.blocks(children), [SourcePos(shown, 1)])
+    expand_article_macros(article, MacroTable(), reporter)
+    return [article]
