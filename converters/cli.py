@@ -11,6 +11,7 @@ from .book import render_book, write_book
 from .build import BUILDERS, run_sphinx
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
+from .images import IMAGE_FOLDER, fetch_images
 from .model import Book
 from .pipeline import load_book
 
@@ -31,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     with_sources(build)
     build.add_argument("--format", choices=sorted(BUILDERS), default="html")
     build.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    with_sources(sub.add_parser("fetch-images", help="download the articles' images into book/images/ "
+                                "(needs the network; the book then uses the copies)"))
     listing = sub.add_parser("list", help="list the articles as the book would hold them")
     with_sources(listing)
     listing.add_argument("--json", action="store_true", help="one JSON object per article, as a list")
@@ -67,7 +70,7 @@ def _numbered(article):
 def _convert(args, project: Path, reporter: Reporter) -> Book:
     config = load_config(project / CONFIG_NAME)
     sources = args.sources or [project / "sources"]
-    book = load_book(sources, config, reporter)
+    book = load_book(sources, config, reporter, project / "book")
     report = write_book(render_book(book, config), project / "book")
     for d in reporter.diagnostics:
         print(d, file=sys.stderr)
@@ -96,6 +99,15 @@ def run(argv: list[str] | None = None) -> int:
                 for r in records:
                     print(f"{r['docname']:<40} {r['date'] or '':<10} {r['title']}")
             return 0
+        if args.command == "fetch-images":
+            config = load_config(project / CONFIG_NAME)
+            book = load_book(args.sources or [project / "sources"], config, reporter, project / "book")
+            fetched = fetch_images(book.articles, project / "book", reporter)
+            for d in reporter.diagnostics:
+                print(d, file=sys.stderr)
+            print(f"book/{IMAGE_FOLDER}/: {len(fetched.fetched)} fetched, {len(fetched.present)} already there, "
+                  f"{len(fetched.failed)} failed")
+            return 1 if fetched.failed else 0
         _convert(args, project, reporter)
         if args.command == "build":
             result = run_sphinx(project, args.format, project / "_build", strict=not args.no_strict)

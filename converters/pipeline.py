@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .config import BookConfig
 from .diagnostics import Reporter
+from .images import localize_images
 from .model import Article, Book
 from .readers import read_sources
 from .transforms.math import apply_math
@@ -16,7 +17,8 @@ from .transforms.series import build_chapters
 from .transforms.xrefs import link_articles
 
 
-def assemble(articles: list[Article], config: BookConfig, reporter: Reporter) -> Book:
+def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
+             book_dir: Path | None = None) -> Book:
     articles = normalize_titles(articles)   # titles as the blog prints them
     articles = merge_duplicates(articles)   # one article per title, the fullest body
     report_empty(articles, reporter)
@@ -24,8 +26,9 @@ def assemble(articles: list[Article], config: BookConfig, reporter: Reporter) ->
     assign_docnames(book)                   # stable page names
     apply_math(book.articles, reporter)     # numbers, namespaced labels, \eqref
     link_articles(book.articles)            # 《title》 and blog urls → page links
+    localize_images(book.articles, book_dir, reporter)  # local copies, placeholders
     return book
 
 
-def load_book(sources: list[Path], config: BookConfig, reporter: Reporter) -> Book:
-    return assemble(read_sources(sources, reporter), config, reporter)
+def load_book(sources: list[Path], config: BookConfig, reporter: Reporter, book_dir: Path | None = None) -> Book:
+    return assemble(read_sources(sources, reporter), config, reporter, book_dir)

@@ -200,3 +200,87 @@ def test_warnings_name_file_and_line(project: Path, capsys) -> None:
     rel = os.path.relpath(sources[0])
     assert f"{rel}:3: warning: not valid UTF-8 (byte 0xff); undecodable bytes shown as '\ufffd' [KB101]" in err
     assert any(line.startswith(f"{rel}:7: warning: display math") for line in err)
+
+
+MD_CASES = ["md-math", "md-emphasis-links", "md-figures", "md-blocks", "md-merge"]
+
+
+@pytest.fixture(scope="module")
+def md_built(tmp_path_factory) -> Path:
+    project = tmp_path_factory.mktemp("mdbook") / "project"
+    project.mkdir()
+    for name in ("conf.py", "kexue-book.yaml"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "_static", project / "_static")
+    (project / "book").mkdir()
+    shutil.copy(ROOT / "book" / "references.bib", project / "book" / "references.bib")
+    folder = project / "sources"
+    folder.mkdir()
+    for case in MD_CASES:
+        for src in sorted((FIXTURES / case).glob("input*")):
+            if case == "md-emphasis-links" and src.name.startswith("input-target"):
+                continue  # the same articles come from md-math
+            shutil.copy(src, folder / f"{case}-{src.name}")
+    assert run(["--project", str(project), "build", "-q", str(folder)]) == 0
+    return project
+
+
+@pytest.mark.sphinx
+def test_markdown_constructs_in_html(md_built: Path) -> None:
+    math = _html(md_built, "misc/a90001")
+    assert eq_numbers(math) == ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)"]
+    tags = _html(md_built, "misc/a90002")
+    assert eq_numbers(tags) == ["(1)", "(2)"]
+    cited = {a.get_text(): a["href"] for a in tags.select("article a[href^='#equation-']")}
+    assert cited == {"(2)": "#equation-a90002-tag-2", "(1)": "#equation-a90002-tag-1"}
+    assert "\\tag" not in tags.select_one("article").get_text()
+    links = _html(md_built, "misc/a90003")
+    strong = [s.get_text() for s in links.select("article strong")]
+    assert "摘要：" in strong and "“引号”" in strong and "只需加入BN" in strong
+    internal = [a["href"] for a in links.select("article a") if a["href"].startswith("a9000")]
+    assert internal == ["a90001.html", "a90001.html", "a90001.html", "a90002.html"]
+    assert any(a["href"] == "https://kexue.fm/archives/1" for a in links.select("article a"))
+    figures = _html(md_built, "misc/a90004")
+    captions = [f.select_one("figcaption .caption-text").get_text(strip=True) for f in figures.select("article figure")]
+    assert captions == ["标准ResNet与可逆ResNet对比图。", "ALBERT与ELECTRA", "没有链接的图"]
+    assert "这一段不是图注。" in figures.select_one("article").get_text()
+    blocks = _html(md_built, "misc/a90005")
+    assert len(blocks.select("article h1")) == 1
+    assert blocks.select_one("div.highlight-python") is not None
+    assert blocks.select_one("article table") is not None
+    text = blocks.select_one("article").get_text()
+    assert "<b>HTML</b>" in text and "\\alpha" in text and '<div class="note">一个HTML块</div>' in text
+    meta = blocks.select_one("div.article-meta").get_text()
+    assert "分类" not in meta and "2017年7月22日" in meta
+    assert _html(md_built, "misc/a90001").select_one("div.article-meta a")["href"] == "https://kexue.fm/archives/90001"
+    merged = _html(md_built, "vae/a8404").select_one("article").get_text()
+    assert "阅读全文" not in merged and "KL散度消失" in merged
+
+
+def test_fetch_images_fills_the_local_folder(project: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    served = project.parent / "served" / "usr" / "uploads"
+    served.mkdir(parents=True)
+    (served / "x.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project.parent / "served"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        source = project / "a.md"
+        source.write_text(f"---\ntitle: 图\nurl: https://kexue.fm/archives/99\n---\n\n"
+                          f"[![图一](http://127.0.0.1:{port}/usr/uploads/x.png)](http://127.0.0.1:{port}/usr/uploads/x.png "
+                          f"\"点击查看原图\")\n\n图一\n\n![丢失](http://127.0.0.1:{port}/missing.png)\n\n![本地](nope.png)\n",
+                          encoding="utf-8")
+        assert run(["--project", str(project), "fetch-images", str(source)]) == 1  # one image is missing
+    finally:
+        server.shutdown()
+    local = project / "book" / "images" / f"127.0.0.1-{port}" / "usr" / "uploads" / "x.png"
+    assert local.read_bytes().startswith(b"\x89PNG")
+    assert run(["--project", str(project), "convert", "-q", str(source)]) == 0
+    page = (project / "book" / "misc" / "a99.md").read_text("utf-8")
+    assert f"{{figure}} /images/127.0.0.1-{port}/usr/uploads/x.png" in page
+    assert "figure-placeholder" in page and "本地" in page
