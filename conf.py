@@ -28,6 +28,7 @@ extensions = [
     "sphinxcontrib.bibtex",
     "converters.sphinx_ext.zh_search",
     "converters.sphinx_ext.equations",
+    "converters.sphinx_ext.mathjax_local",
 ]
 exclude_patterns = ["_build", ".venv", "**/.gitignore"]
 source_suffix = {".md": "markdown"}

@@ -86,3 +86,22 @@ def test_search_finds_a_phrase_from_body_text(browser, site) -> None:
 def test_search_for_absent_words_finds_nothing(browser, site) -> None:
     titles, errors = search(browser, site, "量子引力")
     assert errors == [] and titles == []
+
+
+def test_formulas_render_offline(browser, site) -> None:
+    """MathJax comes from the book itself: formulas typeset with no request leaving the machine."""
+    page = browser.new_page()
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(site) else None)
+    page.goto(f"{site}/vae/index.html")
+    page.click("text=变分自编码器（七）：球面上的VAE（vMF-VAE）")
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("MathJax.startup.promise")
+    rendered = page.evaluate("document.querySelectorAll('mjx-container').length")
+    broken = page.evaluate("document.querySelectorAll('mjx-merror').length")
+    number = page.inner_text("span.eqno").strip().rstrip("#").strip()
+    page.close()
+    assert errors == [] and outside == []
+    assert rendered >= 3 and broken == 0 and number == "(1)"

@@ -1,0 +1,55 @@
+"""MathJax from the book itself, not from a CDN.
+
+A reader who downloads the HTML book, or a machine without access to a CDN,
+still sees formulas: MathJax 3 (`tex-chtml-full.js`, every TeX extension the
+blog uses built in, and its web fonts) is copied into `_static/mathjax/` of
+the HTML output.  The files come from the PyPI package django-static-mathjax,
+which ships MathJax's release files and nothing else we use.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+TARGET = "mathjax"  # under _static/
+
+
+def mathjax_release() -> Path | None:
+    try:
+        import mathjax  # the django-static-mathjax package
+    except ImportError:
+        return None
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    return es5 if (es5 / "tex-chtml-full.js").is_file() else None
+
+
+def configure(app: Sphinx, config) -> None:
+    if mathjax_release() is None:
+        logger.warning("MathJax is not installed locally (pip install django-static-mathjax); "
+                       "the HTML loads it from a CDN")
+        return
+    config.mathjax_path = f"{TARGET}/tex-chtml-full.js"
+
+
+def copy_release(app: Sphinx, exception: Exception | None) -> None:
+    es5 = mathjax_release()
+    if exception is not None or es5 is None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / TARGET
+    fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
+    (target / fonts).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(es5 / "tex-chtml-full.js", target / "tex-chtml-full.js")
+    for font in (es5 / fonts).iterdir():
+        if not (target / fonts / font.name).exists():
+            shutil.copy2(font, target / fonts / font.name)
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", configure)
+    app.connect("build-finished", copy_release)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
