@@ -29,6 +29,7 @@ extensions = [
     "converters.sphinx_ext.zh_search",
     "converters.sphinx_ext.equations",
     "converters.sphinx_ext.mathjax_local",
+    "converters.sphinx_ext.bibstyle",
 ]
 exclude_patterns = ["_build", ".venv", "**/.gitignore"]
 source_suffix = {".md": "markdown"}
@@ -43,10 +44,14 @@ myst_heading_anchors = 3
 math_eqref_format = "({number})"
 math_numfig = False
 
-# Citations (wired now; entries come with the citations work).
-bibtex_bibfiles = ["book/references.bib"]  # relative to this file's folder
-bibtex_default_style = "unsrt"
+# Citations: `kexue-book convert` writes book/generated.bib (the cited works, completed
+# by the hand-kept book/references.bib).  Each article cites with {footcite} and ends
+# with its own {footbibliography}; the closing page has the one {bibliography}.
+_generated_bib = ROOT / "book" / "generated.bib"
+bibtex_bibfiles = ["book/generated.bib" if _generated_bib.is_file() else "book/references.bib"]
+bibtex_default_style = "kexue"
 bibtex_reference_style = "label"
+bibtex_foot_reference_style = "foot"
 
 html_theme = "sphinx_book_theme"
 html_title = _book.title

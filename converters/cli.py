@@ -7,12 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from .bibliography import completeness
 from .book import render_book, write_book
 from .build import BUILDERS, run_sphinx
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
 from .images import IMAGE_FOLDER, fetch_images
 from .model import Book
+from .transforms.citations import cited_keys
 from .pipeline import load_book
 
 
@@ -58,6 +60,7 @@ def _article_records(book: Book) -> list[dict]:
                 "excerpt": a.excerpt,
                 "untitled": a.untitled,
                 "equations": sum(1 for _ in _numbered(a)),
+                "citations": cited_keys(a),
             })
     return records
 
@@ -77,6 +80,9 @@ def _convert(args, project: Path, reporter: Reporter) -> Book:
     if not args.quiet:
         for chapter in book.chapters:
             print(f"{chapter.slug + '/':<16} {chapter.title}: {len(chapter.articles)} articles")
+        if book.works is not None and book.works.works:
+            complete, title_only = completeness(book.works, book.works.hand_kept)
+            print(f"citations: {len(book.works.works)} works ({complete} complete, {title_only} title only)")
         print(f"book/: {len(report.written)} written, {len(report.unchanged)} unchanged, "
               f"{len(report.removed)} removed; {len(reporter.diagnostics)} warning(s)")
     return book

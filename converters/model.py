@@ -279,6 +279,8 @@ class Chapter:
 @dataclass
 class Book:
     chapters: list[Chapter]
+    # The cited works (transforms.citations.Registry); the model does not depend on that module.
+    works: object = None
 
     @property
     def articles(self) -> list[Article]:

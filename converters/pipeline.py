@@ -6,9 +6,13 @@ from pathlib import Path
 
 from .config import BookConfig
 from .diagnostics import Reporter
+from pybtex.database import BibliographyData
+
+from .bibliography import HAND_KEPT, known_entries, read_hand_kept
 from .images import localize_images
 from .model import Article, Book
 from .readers import read_sources
+from .transforms.citations import Registry, cite_works
 from .transforms.math import apply_math
 from .transforms.merge import merge_duplicates, report_empty
 from .transforms.naming import assign_docnames
@@ -26,6 +30,8 @@ def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
     assign_docnames(book)                   # stable page names
     apply_math(book.articles, reporter)     # numbers, namespaced labels, \eqref
     link_articles(book.articles)            # 《title》 and blog urls → page links
+    hand_kept = read_hand_kept(book_dir / HAND_KEPT, reporter) if book_dir else BibliographyData()
+    book.works = cite_works(book.articles, Registry(known_entries(hand_kept), hand_kept))  # papers → citations
     localize_images(book.articles, book_dir, reporter)  # local copies, placeholders
     return book
 

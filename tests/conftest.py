@@ -21,14 +21,32 @@ def regen(request) -> bool:
     return request.config.getoption("--regen")
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's configuration with an empty book, to convert and build into."""
-    dest = tmp_path / "project"
-    dest.mkdir()
+def new_project(dest: Path) -> Path:
+    """A copy of the project's configuration with an empty book (and the hand-kept bibliography)."""
+    dest.mkdir(parents=True)
     for name in ("conf.py", "kexue-book.yaml"):
         shutil.copy(ROOT / name, dest / name)
     shutil.copytree(ROOT / "_static", dest / "_static")
     (dest / "book").mkdir()
     shutil.copy(ROOT / "book" / "references.bib", dest / "book" / "references.bib")
     return dest
+
+
+def built_project(dest: Path, sources: list[str]) -> Path:
+    """A new project whose book was converted from `sources` and built as HTML with -W."""
+    from converters.cli import run
+
+    project = new_project(dest)
+    assert run(["--project", str(project), "build", "-q", *sources]) == 0
+    return project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return new_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def seed_book(tmp_path_factory) -> Path:
+    """The book of the embedded sources/, built once for the whole test run."""
+    return built_project(tmp_path_factory.mktemp("seeds") / "project", [str(ROOT / "sources")])

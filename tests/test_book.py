@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 
 from converters.cli import run
 
-from conftest import ROOT
+from conftest import ROOT, new_project
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BOOK_CASES = ["links-and-series", "math-forms", "archive-untitled", "figure-caption", "literal-html",
@@ -58,15 +58,8 @@ def _docname(project: Path, title_part: str) -> str:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    project = tmp_path_factory.mktemp("book") / "project"
-    project.mkdir()
-    for name in ("conf.py", "kexue-book.yaml"):
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(ROOT / "_static", project / "_static")
-    (project / "book").mkdir()
-    shutil.copy(ROOT / "book" / "references.bib", project / "book" / "references.bib")
-    sources = _sources(project, BOOK_CASES)
-    assert run(["--project", str(project), "build", "-q", *sources]) == 0
+    project = new_project(tmp_path_factory.mktemp("book") / "project")
+    assert run(["--project", str(project), "build", "-q", *_sources(project, BOOK_CASES)]) == 0
     return project
 
 
@@ -207,13 +200,7 @@ MD_CASES = ["md-math", "md-emphasis-links", "md-figures", "md-blocks", "md-merge
 
 @pytest.fixture(scope="module")
 def md_built(tmp_path_factory) -> Path:
-    project = tmp_path_factory.mktemp("mdbook") / "project"
-    project.mkdir()
-    for name in ("conf.py", "kexue-book.yaml"):
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(ROOT / "_static", project / "_static")
-    (project / "book").mkdir()
-    shutil.copy(ROOT / "book" / "references.bib", project / "book" / "references.bib")
+    project = new_project(tmp_path_factory.mktemp("mdbook") / "project")
     folder = project / "sources"
     folder.mkdir()
     for case in MD_CASES:

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from converters.cli import run
-
-from conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -29,15 +25,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    project = tmp_path_factory.mktemp("site") / "project"
-    project.mkdir()
-    for name in ("conf.py", "kexue-book.yaml"):
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(ROOT / "_static", project / "_static")
-    (project / "book").mkdir()
-    shutil.copy(ROOT / "book" / "references.bib", project / "book" / "references.bib")
-    assert run(["--project", str(project), "build", "-q", str(ROOT / "sources")]) == 0
+def site(seed_book):
+    project = seed_book
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project / "_build" / "html"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

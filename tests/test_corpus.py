@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from bs4 import BeautifulSoup
 
 from converters.cli import run
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, built_project
 
 pytestmark = [pytest.mark.sphinx,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the corpus is not at {CORPUS} (it lives in shared/)")]
@@ -42,15 +41,7 @@ def blog_numbers(markdown: str) -> tuple[list[str], int]:
 
 @pytest.fixture(scope="module")
 def corpus_book(tmp_path_factory) -> Path:
-    project = tmp_path_factory.mktemp("corpus") / "project"
-    project.mkdir()
-    for name in ("conf.py", "kexue-book.yaml"):
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(ROOT / "_static", project / "_static")
-    (project / "book").mkdir()
-    shutil.copy(ROOT / "book" / "references.bib", project / "book" / "references.bib")
-    assert run(["--project", str(project), "build", "-q", str(ROOT / "sources"), str(CORPUS)]) == 0
-    return project
+    return built_project(tmp_path_factory.mktemp("corpus") / "project", [str(ROOT / "sources"), str(CORPUS)])
 
 
 def test_equation_numbers_and_eqrefs_match_the_blog(corpus_book: Path) -> None:

@@ -54,7 +54,7 @@ def test_golden(name: str, regen: bool) -> None:
         (case / "warnings.txt").write_text(warnings, encoding="utf-8")
         return
     expected = {p.relative_to(expected_dir).as_posix(): p.read_text(encoding="utf-8")
-                for p in expected_dir.rglob("*.md")}
+                for p in expected_dir.rglob("*") if p.is_file()}
     assert sorted(pages) == sorted(expected), "the set of pages changed"
     for rel in sorted(expected):
         assert pages[rel] == expected[rel], f"{name}/expected/{rel} differs (regenerate with --regen and review)"

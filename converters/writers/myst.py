@@ -17,7 +17,7 @@ import yaml
 
 from ..readers.mdit_cjk import delimiter_run
 
-from ..model import (Article, Block, Citation, Code, CodeBlock, DocRef, Emph, EqRef, Figure,
+from ..model import (walk, Article, Block, Citation, Code, CodeBlock, DocRef, Emph, EqRef, Figure,
                      Heading, Inline, LineBreak, Link, ListBlock, Math, MathBlock, Paragraph,
                      Quote, Rule, Strong, Table, Text, plain_text)
 
@@ -149,7 +149,8 @@ class InlineRenderer:
         return escape(f"({node.label})")
 
     def citation(self, node: Citation) -> str:
-        return f"{{cite:p}}`{node.key}`"
+        # A footnote citation: numbered per article, its entry at the end of the same page.
+        return f"{{footcite}}`{node.key}`"
 
     def linebreak(self, node: LineBreak) -> str:
         return "\\\n"
@@ -237,6 +238,20 @@ def front_matter(data: dict) -> str:
     return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
 
 
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def cite_this_article(article: Article) -> str:
+    """The `@online` entry the blog offers under each article."""
+    meta = article.meta
+    key = f"kexuefm-{article.slug.lstrip('a')}" if article.slug.startswith("a") else f"kexuefm-{article.slug}"
+    lines = [f"@online{{{key},", f"        title={{{meta.title}}},", f"        author={{{meta.author}}},"]
+    if meta.date and meta.date.complete:
+        lines += [f"        year={{{meta.date.year}}},", f"        month={{{_MONTHS[meta.date.month - 1]}}},"]
+    lines += [f"        url={{\\url{{{meta.url}}}}},", "}"]
+    return "\n".join(lines)
+
+
 def full_article_url(article: Article) -> str:
     """Where the whole article can be read: its url, else the blog's search for its title."""
     if article.meta.url:
@@ -298,4 +313,9 @@ def write_myst(article: Article) -> str:
         link = f"[在科学空间阅读全文]({blocks.inlines._target(full_article_url(article))})"
         out += ["", directive("admonition", "摘录", f"本页只收录了这篇文章的开头部分。{link}",
                                {"class": "excerpt-note"})]
+    if any(isinstance(n, Citation) for n in walk(article.body)):
+        out += ["", "## 参考文献", "", directive("footbibliography", "", "")]
+    if meta.url:
+        out += ["", "## 引用本文", "", "转载或引用本文时，请注明原文作者与出处：", "",
+                directive("code-block", "bibtex", cite_this_article(article))]
     return "\n".join(out).rstrip() + "\n"
