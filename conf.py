@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the converters package, also when not installed
 
 from converters.config import CONFIG_NAME, load_config  # noqa: E402
+from converters.sphinx_ext.print_book import MATH_SHIMS  # noqa: E402
 
 _book = load_config(ROOT / CONFIG_NAME).book
 
@@ -30,6 +31,8 @@ extensions = [
     "converters.sphinx_ext.equations",
     "converters.sphinx_ext.mathjax_local",
     "converters.sphinx_ext.bibstyle",
+    "converters.sphinx_ext.print_book",
+    "converters.sphinx_ext.epub_math",
 ]
 exclude_patterns = ["_build", ".venv", "**/.gitignore"]
 source_suffix = {".md": "markdown"}
@@ -42,6 +45,7 @@ myst_heading_anchors = 3
 
 # Equations: each page numbers its own formulas from (1), as the blog does.
 math_eqref_format = "({number})"
+html_math_renderer = "mathjax"  # the EPUB uses MathML instead (sphinx_ext/epub_math.py)
 math_numfig = False
 
 # Citations: `kexue-book convert` writes book/generated.bib (the cited works, completed
@@ -68,3 +72,76 @@ html_theme_options = {
     "use_download_button": True,
     "extra_footer": f'文章作者：{_book.author}，原载于<a href="{_book.blog_url}">{_book.blog_name}</a>。',
 }
+
+# --- PDF: xelatex, ctex/xeCJK, Noto CJK (serif text, sans headings) -------------------------
+# Noto's CJK fonts carry Latin glyphs drawn to match them, so Latin text uses them too.
+FILE_STEM = "kexue-book"
+latex_engine = "xelatex"
+latex_documents = [(root_doc, f"{FILE_STEM}.tex", _book.title, _book.author, "manual")]
+latex_toplevel_sectioning = "chapter"
+latex_show_urls = "no"
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "11pt",
+    "extraclassoptions": "openany,oneside",
+    "babel": "",
+    "polyglossia": "",
+    "fontenc": "",
+    "fncychap": "",
+    "fontpkg": r"""
+\usepackage[UTF8,heading=true,scheme=chinese,fontset=none]{ctex}
+\setmainfont{Noto Serif CJK SC}[BoldFont={* Bold},AutoFakeSlant=0.2]
+\setsansfont{Noto Sans CJK SC}[BoldFont={* Bold},AutoFakeSlant=0.2]
+\setmonofont{Noto Sans Mono CJK SC}[Scale=0.9,AutoFakeSlant=0.2]
+\setCJKmainfont{Noto Serif CJK SC}[BoldFont={* Bold},AutoFakeSlant=0.2]
+\setCJKsansfont{Noto Sans CJK SC}[BoldFont={* Bold},AutoFakeSlant=0.2]
+\setCJKmonofont{Noto Sans Mono CJK SC}[AutoFakeSlant=0.2]
+\ctexset{chapter/format+=\sffamily, section/format+=\sffamily, subsection/format+=\sffamily}
+""",
+    "preamble": r"""
+\usepackage{amssymb,bm}
+\usepackage{xurl}
+\setlength{\emergencystretch}{3em}
+% Links between articles stay upright: slanted Chinese is not a typographic style.
+\protected\def\sphinxcrossref#1{#1}
+% Running heads: the chapter on the left, the article (section) on the right.
+\makeatletter
+\fancypagestyle{normal}{\fancyhf{}\fancyhead[L]{\small\sffamily\nouppercase{\leftmark}}
+  \fancyhead[R]{\small\sffamily\nouppercase{\rightmark}}\fancyfoot[C]{\small\thepage}
+  \renewcommand{\headrulewidth}{0.4pt}\renewcommand{\footrulewidth}{0pt}}
+\makeatother
+""" + MATH_SHIMS + r"""
+% A figure whose image is not in the book: a framed box with its caption.
+\newsavebox{\kbplaceholder}
+\newenvironment{sphinxclassfigure-placeholder}
+  {\par\medskip\begin{center}\begin{lrbox}{\kbplaceholder}\begin{minipage}{0.8\linewidth}\centering\small}
+  {\end{minipage}\end{lrbox}\fbox{\usebox{\kbplaceholder}}\end{center}\medskip}
+\newenvironment{sphinxclassarticle-meta}{\par\small\sffamily}{\par}
+""",
+    "maketitle": r"""
+\begin{titlepage}
+\centering\vspace*{0.25\textheight}
+{\sffamily\bfseries\Huge """ + _book.title + r"""\par}\vspace{1.5em}
+{\Large """ + _book.subtitle + r"""\par}\vspace{4em}
+{\large 作者：""" + _book.author + r"""\par}\vspace{1em}
+{\normalsize 原载于博客「""" + _book.blog_name.replace("|", "\\textbar{}") + r"""」\\ \url{""" + _book.blog_url + r"""}\par}
+\vfill
+{\small 由 kexue-book 从博客文章整理排版 \quad \today\par}
+\end{titlepage}
+""",
+    "fvset": r"\fvset{fontsize=\small,formatcom=\xeCJKVerbAddon}",
+    "printindex": "",
+}
+latex_use_xindy = False
+
+# --- EPUB 3 ----------------------------------------------------------------------------------
+epub_basename = FILE_STEM
+epub_title = _book.title
+epub_author = _book.author
+epub_publisher = _book.blog_name
+epub_language = "zh-CN"
+epub_identifier = "kexue-book"
+epub_uid = "kexue-book"  # the NCX must carry the same identifier as the OPF (epubcheck NCX-001)
+epub_scheme = "URL"
+epub_show_urls = "no"
+epub_exclude_files = ["search.html"]

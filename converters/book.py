@@ -54,7 +54,9 @@ def index_page(book: Book, config: BookConfig) -> str:
     lines += [f"本书收录 {count} 篇文章，分为 {len(book.chapters)} 章：", ""]
     for k, chapter in enumerate(book.chapters, 1):
         lines.append(f"{k}. [{escape(chapter.title)}]({chapter.slug}/index.md)（{len(chapter.articles)} 篇）")
-    lines += ["", "## 关于本书", "",
+    # No section headings here: in the PDF this page is the front matter, and a heading
+    # would become a chapter that swallows the real ones.
+    lines += ["",
               f"文章作者为{escape(info.author)}，原载于博客[{escape(info.blog_name)}]({info.blog_url})。"
               "每篇文章的页首都链接到它的原文；文章的版权归原作者所有。"
               "本书由 kexue-book 从博客文章的文本生成，公式编号与原文一致。", ""]
@@ -78,13 +80,14 @@ def bibliography_page(book: Book, config: BookConfig) -> str:
         f"  url = {{{info.blog_url}}},",
         "}",
     ])
-    lines = [front_matter({"generator": GENERATOR}), "# 参考文献", "",
+    lines = [front_matter({"generator": GENERATOR}), "# 引用与参考文献", "",
              f"本书各篇文章引用的 {count} 项文献。每篇文章末尾另有它自己的参考文献，按文中引用的先后编号；"
-             "这里按第一作者的姓氏、年份和标题排列。", "",
+             "全书的列表按第一作者的姓氏、年份和标题排列（没有作者信息的条目排在最前，按标题）。", "",
              "## 引用本书", "",
              "引用书中的某一篇文章时，请引用它的原文（见每篇文章末尾的「引用本文」）。引用本书时：", "",
              directive("code-block", "bibtex", cite_book), "",
              "## 全部文献", "",
+             directive("only", "latex", "全部文献列在书末的「参考文献」中。"), "",
              directive("bibliography", "", "", {"all": "", "style": "kexue_sorted"})]
     return "\n".join(lines) + "\n"
 

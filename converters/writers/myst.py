@@ -314,7 +314,9 @@ def write_myst(article: Article) -> str:
         out += ["", directive("admonition", "摘录", f"本页只收录了这篇文章的开头部分。{link}",
                                {"class": "excerpt-note"})]
     if any(isinstance(n, Citation) for n in walk(article.body)):
-        out += ["", "## 参考文献", "", directive("footbibliography", "", "")]
+        # In the PDF the entries are footnotes where they are cited: the heading is for HTML and EPUB.
+        out += ["", directive("only", "not latex", directive("rubric", "参考文献", "")), "",
+                directive("footbibliography", "", "")]
     if meta.url:
         out += ["", "## 引用本文", "", "转载或引用本文时，请注明原文作者与出处：", "",
                 directive("code-block", "bibtex", cite_this_article(article))]

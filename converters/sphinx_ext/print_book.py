@@ -1,0 +1,196 @@
+"""What the PDF (LaTeX) and EPUB builds need beyond Sphinx's defaults.
+
+* LaTeX equation numbers: every labelled formula is written with an explicit
+  `\\tag{n}` (the number the HTML shows), so each article counts from (1) and
+  `\\ref`s print the same numbers; `\\tag` sits outside `split`, where amsmath
+  allows it.
+* Formulas LaTeX cannot typeset: before the LaTeX files are written, all
+  formulas of the book are typeset once in a scratch document; those that fail
+  are shown verbatim in the PDF, and each is reported (article and formula) in
+  `latex-formulas.json`, which `kexue-book build` prints as warnings.
+* Remote images: PDF and EPUB readers cannot load them, and this machine may
+  be offline; a figure whose image is remote becomes a framed placeholder with
+  its caption (a local copy under book/images/ is used as a normal image).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+
+from .equations import TAG
+
+logger = logging.getLogger(__name__)
+REPORT = "latex-formulas.json"
+
+# MathJax accepts these; LaTeX needs them defined (measured on the corpus: see README).
+MATH_SHIMS = r"""
+\providecommand{\lt}{<}
+\providecommand{\gt}{>}
+\providecommand{\Vert}{\|}
+\providecommand{\argmin}{\mathop{\mathrm{argmin}}}
+\providecommand{\argmax}{\mathop{\mathrm{argmax}}}
+\providecommand{\bm}[1]{\boldsymbol{#1}}
+\providecommand{\unicode}[1]{?}
+\providecommand{\require}[1]{}
+"""
+
+
+# --- remote images -------------------------------------------------------------------------
+
+
+class RemoteImagesToPlaceholders(SphinxPostTransform):
+    """Runs before Sphinx would try to download remote images (priority 100)."""
+
+    default_priority = 90
+    formats = ("latex", "epub")
+
+    def is_supported(self) -> bool:
+        return self.app.builder.format == "latex" or self.app.builder.name.startswith("epub")
+
+    def run(self, **kwargs) -> None:
+        for image in list(self.document.findall(nodes.image)):
+            uri = image.get("uri", "")
+            if "://" not in uri:
+                continue
+            outer = image.parent if isinstance(image.parent, nodes.reference) else image  # a figure's :target:
+            figure = outer.parent if isinstance(outer.parent, nodes.figure) else None
+            caption = next(iter(figure.findall(nodes.caption)), None) if figure is not None else None
+            text = caption.astext() if caption is not None else image.get("alt", "")
+            box = nodes.container(classes=["figure-placeholder"])
+            para = nodes.paragraph()
+            para += nodes.strong(text="［图］")
+            para += nodes.Text(" " + text)
+            box += para
+            box += nodes.paragraph(text="（原图见在线版：" + uri + "）")
+            (figure if figure is not None else outer).replace_self(box)
+
+
+# --- formulas LaTeX cannot typeset ----------------------------------------------------------
+
+
+def _balanced(tex: str) -> bool:
+    depth = 0
+    escaped = False
+    for ch in tex:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _check_document(formulas: list[tuple[str, bool]]) -> str:
+    body = []
+    for i, (tex, display) in enumerate(formulas):
+        content = TAG.sub("", tex)
+        if display:
+            math = (r"\begin{minipage}{30em}\begin{equation*}\begin{split}" + content +
+                    r"\end{split}\end{equation*}\end{minipage}")
+        else:
+            math = "$" + content + "$"
+        body.append(f"\\typeout{{KBFORMULA {i}}}\\setbox0=\\hbox{{{math}}}\n")
+    return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb,amsfonts,bm}\n"
+            "\\usepackage[UTF8,scheme=plain,fontset=none]{ctex}\n"
+            "\\setCJKmainfont{Noto Serif CJK SC}\\setCJKsansfont{Noto Sans CJK SC}\n"
+            + MATH_SHIMS + "\\begin{document}\n" + "".join(body) + "\\typeout{KBFORMULA END}\n\\end{document}\n")
+
+
+def failing_formulas(formulas: list[tuple[str, bool]], cache_dir: Path) -> set[int]:
+    """Indexes of the formulas xelatex reports an error for (cached by content)."""
+    bad = {i for i, (tex, _) in enumerate(formulas) if not _balanced(tex)}
+    todo = [(i, f) for i, f in enumerate(formulas) if i not in bad]
+    if not todo or shutil.which("xelatex") is None:
+        return bad
+    digest = hashlib.sha1(json.dumps([f for _, f in todo]).encode()).hexdigest()
+    cache = cache_dir / f"formula-check-{digest}.json"
+    if cache.is_file():
+        failed = set(json.loads(cache.read_text()))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            tex = Path(tmp) / "check.tex"
+            tex.write_text(_check_document([f for _, f in todo]), encoding="utf-8")
+            subprocess.run(["xelatex", "-interaction=nonstopmode", "-no-pdf", "check.tex"], cwd=tmp,
+                           capture_output=True, timeout=600)
+            log = (Path(tmp) / "check.log").read_text(encoding="utf-8", errors="replace")
+        failed = set()
+        for segment in re.split(r"^KBFORMULA ", log, flags=re.M)[1:]:
+            index, _, rest = segment.partition("\n")
+            if index.strip().isdigit() and re.search(r"^! ", rest, re.M):
+                failed.add(int(index))
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(sorted(failed)))
+    return bad | {todo[i][0] for i in failed if i < len(todo)}
+
+
+def _math_nodes(doctree: nodes.Node) -> list[nodes.Element]:
+    return [n for n in doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block)))]
+
+
+def check_formulas(app: Sphinx, env) -> None:
+    if app.builder.format != "latex":
+        return
+    formulas: list[tuple[str, bool]] = []
+    where: list[tuple[str, int | None]] = []
+    for docname in sorted(env.found_docs):
+        for node in _math_nodes(env.get_doctree(docname)):
+            formulas.append((node.astext(), isinstance(node, nodes.math_block)))
+            where.append((docname, node.line))
+    failed = failing_formulas(formulas, Path(app.doctreedir))
+    app.env.kexue_bad_formulas = {formulas[i][0] for i in failed}
+    report = []
+    for i in sorted(failed):
+        docname, line = where[i]
+        title = env.titles[docname].astext() if docname in env.titles else docname
+        report.append({"docname": docname, "line": line, "article": title, "formula": formulas[i][0]})
+        logger.info(f"kexue-book: LaTeX cannot typeset a formula of {title}; shown verbatim: {formulas[i][0]}")
+    Path(app.outdir).mkdir(parents=True, exist_ok=True)
+    (Path(app.outdir) / REPORT).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+# --- LaTeX output of formulas ----------------------------------------------------------------
+
+
+def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "latex":
+        return
+    bad = getattr(app.env, "kexue_bad_formulas", set())
+    for node in _math_nodes(doctree):
+        text = node.astext()
+        if text in bad:
+            if isinstance(node, nodes.math_block):
+                node.replace_self(nodes.literal_block(text, text, classes=["formula-verbatim"]))
+            else:
+                node.replace_self(nodes.literal(text, text))
+            continue
+        if isinstance(node, nodes.math_block) and node.get("label") and node.get("number") is not None:
+            label = f"equation:{node['docname']}:{node['label']}"
+            body = TAG.sub("", text).strip()
+            latex = (f"\\begin{{equation}}\\tag{{{node['number']}}}\\label{{{label}}}"
+                     f"\\begin{{split}}{body}\\end{{split}}\\end{{equation}}")
+            node.children = [nodes.Text(latex)]
+            node["nowrap"] = True
+            node["label"] = None  # the \label is inside; Sphinx must not add one outside
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_post_transform(RemoteImagesToPlaceholders)
+    app.connect("env-updated", check_formulas)
+    app.connect("doctree-resolved", latex_formulas, priority=600)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
