@@ -1,13 +1,14 @@
 # kexue-book — two commands do all set-up:
-#   make book   build the book from sources/ (creates .venv on first use)
+#   make book   build the book from sources/ as HTML, PDF and EPUB (creates .venv on first use)
 #   make test   run every test
+#   make html / make pdf / make epub   one format only
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SOURCES ?= sources
 
-.PHONY: book html test clean distclean
+.PHONY: book html pdf epub test clean distclean
 
 $(STAMP): pyproject.toml
 	scripts/debian-deps base
@@ -16,10 +17,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-book: html
+book: $(STAMP)
+	scripts/debian-deps book
+	$(BIN)/kexue-book build $(SOURCES) --format all
 
 html: $(STAMP)
 	$(BIN)/kexue-book build $(SOURCES) --format html
+
+pdf epub: $(STAMP)
+	scripts/debian-deps book
+	$(BIN)/kexue-book build $(SOURCES) --format $@
 
 test: $(STAMP)
 	scripts/debian-deps test

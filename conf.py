@@ -33,6 +33,7 @@ extensions = [
     "converters.sphinx_ext.bibstyle",
     "converters.sphinx_ext.print_book",
     "converters.sphinx_ext.epub_math",
+    "converters.sphinx_ext.downloads",
 ]
 exclude_patterns = ["_build", ".venv", "**/.gitignore"]
 source_suffix = {".md": "markdown"}
@@ -62,6 +63,9 @@ html_title = _book.title
 html_static_path = ["_static"]
 html_css_files = ["kexue-book.css"]
 html_search_language = "zh"
+html_sidebars = {"**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html",
+                        "kexue-downloads.html"]}
+kexue_downloads_dir = str(ROOT / "_build" / "downloads")  # filled by `kexue-book build --format all`
 html_last_updated_fmt = None
 html_theme_options = {
     "show_navbar_depth": 1,

@@ -51,6 +51,7 @@ def index_page(book: Book, config: BookConfig) -> str:
         lines += [f"*{escape(info.subtitle)}*", ""]
     if info.description:
         lines += [escape(info.description, line_start=True), ""]
+    lines += [directive("kexue-downloads", "", ""), ""]
     lines += [f"本书收录 {count} 篇文章，分为 {len(book.chapters)} 章：", ""]
     for k, chapter in enumerate(book.chapters, 1):
         lines.append(f"{k}. [{escape(chapter.title)}]({chapter.slug}/index.md)（{len(chapter.articles)} 篇）")

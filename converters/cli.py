@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .bibliography import completeness
 from .book import render_book, write_book
-from .build import BUILDERS, run_sphinx
+from .build import FORMATS, build_format, formats_for
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
 from .images import IMAGE_FOLDER, fetch_images
@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     with_sources(sub.add_parser("convert", help="write the book's MyST pages into book/"))
     build = sub.add_parser("build", help="convert, then build the book with Sphinx")
     with_sources(build)
-    build.add_argument("--format", choices=sorted(BUILDERS), default="html")
+    build.add_argument("--format", choices=[*FORMATS, "all"], default="html",
+                       help="html, pdf, epub, or all three (PDF and EPUB first, so the HTML links them)")
     build.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
     with_sources(sub.add_parser("fetch-images", help="download the articles' images into book/images/ "
                                 "(needs the network; the book then uses the copies)"))
@@ -116,11 +117,14 @@ def run(argv: list[str] | None = None) -> int:
             return 1 if fetched.failed else 0
         _convert(args, project, reporter)
         if args.command == "build":
-            result = run_sphinx(project, args.format, project / "_build", strict=not args.no_strict)
-            for line in result.warnings:
-                print(line, file=sys.stderr)
-            if not args.quiet:
-                print(f"{args.format}: {result.output}")
+            for fmt in formats_for(args.format):
+                result = build_format(project, fmt, project / "_build", strict=not args.no_strict)
+                for line in result.warnings:
+                    print(line, file=sys.stderr)
+                for diagnostic in result.diagnostics:
+                    print(diagnostic, file=sys.stderr)
+                if not args.quiet:
+                    print(result.summary())
         return 0
     except KexueBookError as exc:
         print(f"kexue-book: error: {exc}", file=sys.stderr)

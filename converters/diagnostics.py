@@ -25,6 +25,7 @@ class Code(Enum):
     FRONT_MATTER = "KB108"  # front matter missing or unreadable
     UNREADABLE = "KB109"  # a source file that no reader accepts
     MISSING_IMAGE = "KB110"  # a figure whose image is not available
+    LATEX_FORMULA = "KB111"  # a formula xelatex cannot typeset: verbatim in the PDF
 
 
 @dataclass(frozen=True)

@@ -167,23 +167,36 @@ def check_formulas(app: Sphinx, env) -> None:
 # --- LaTeX output of formulas ----------------------------------------------------------------
 
 
+_TEXT_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+                  "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}"}
+
+
+def verbatim_tex(tex: str) -> str:
+    """TeX source shown as typewriter text, whatever it contains (balanced or not)."""
+    return "".join(_TEXT_SPECIALS.get(ch, ch) for ch in " ".join(tex.split()))
+
+
 def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if app.builder.format != "latex":
         return
     bad = getattr(app.env, "kexue_bad_formulas", set())
     for node in _math_nodes(doctree):
         text = node.astext()
-        if text in bad:
+        numbered = isinstance(node, nodes.math_block) and node.get("label") and node.get("number") is not None
+        if text in bad and not numbered:
             if isinstance(node, nodes.math_block):
                 node.replace_self(nodes.literal_block(text, text, classes=["formula-verbatim"]))
             else:
                 node.replace_self(nodes.literal(text, text))
             continue
-        if isinstance(node, nodes.math_block) and node.get("label") and node.get("number") is not None:
+        if numbered:
             label = f"equation:{node['docname']}:{node['label']}"
-            body = TAG.sub("", text).strip()
-            latex = (f"\\begin{{equation}}\\tag{{{node['number']}}}\\label{{{label}}}"
-                     f"\\begin{{split}}{body}\\end{{split}}\\end{{equation}}")
+            if text in bad:  # verbatim, but keeping its number and the target of its \eqref
+                body = (r"\text{\parbox{0.8\linewidth}{\raggedright\ttfamily\small "
+                        + verbatim_tex(TAG.sub("", text)) + "}}")
+            else:
+                body = r"\begin{split}" + TAG.sub("", text).strip() + r"\end{split}"
+            latex = f"\\begin{{equation}}\\tag{{{node['number']}}}\\label{{{label}}}{body}\\end{{equation}}"
             node.children = [nodes.Text(latex)]
             node["nowrap"] = True
             node["label"] = None  # the \label is inside; Sphinx must not add one outside

@@ -1,0 +1,57 @@
+"""Links from the HTML book to its PDF and EPUB.
+
+`kexue-book build --format all` builds the PDF and the EPUB first and copies
+them into `_build/downloads/`; the HTML build then copies that folder's files
+into its root and links them from the landing page (`{kexue-downloads}`) and
+the navigation sidebar.  Files that were not built are not linked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+LABELS = {".pdf": "PDF", ".epub": "EPUB"}
+
+
+def available(app: Sphinx) -> list[tuple[str, str]]:
+    folder = Path(app.config.kexue_downloads_dir)
+    if not app.config.kexue_downloads_dir or not folder.is_dir():
+        return []
+    return [(LABELS[p.suffix], p.name) for p in sorted(folder.iterdir()) if p.suffix in LABELS]
+
+
+class DownloadsDirective(SphinxDirective):
+    """The landing page's download links (HTML only; nothing in the PDF or EPUB)."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        builder = self.env.app.builder
+        files = available(self.env.app)
+        if not files or builder.format != "html" or builder.name.startswith("epub"):
+            return []
+        links = "，".join(f'<a class="reference download" href="{name}">{label}（{name}）</a>'
+                         for label, name in files)
+        return [nodes.raw("", f'<p class="kexue-downloads">下载本书：{links}</p>', format="html")]
+
+
+def add_files(app: Sphinx) -> None:
+    if app.builder.format == "html" and not app.builder.name.startswith("epub") and available(app):
+        app.config.html_extra_path = [*app.config.html_extra_path, app.config.kexue_downloads_dir]
+
+
+def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    context["kexue_downloads"] = available(app)
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("kexue_downloads_dir", "", "html", types=[str])
+    app.add_directive("kexue-downloads", DownloadsDirective)
+    app.connect("builder-inited", add_files)
+    app.connect("html-page-context", page_context)
+    app.config.templates_path.append(str(Path(__file__).parent / "templates"))
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
