@@ -238,6 +238,19 @@ def walk(node: object) -> Iterator[object]:
             yield from walk(value)
 
 
+def rewrite_inlines(blocks: list[Block], rewrite) -> None:
+    """Replace every inline list of the blocks (paragraphs, headings, captions, table cells)
+    by `rewrite(list)`; `rewrite` handles nesting inside inlines (emphasis) itself."""
+    for node in walk(blocks):
+        for attr in ("inlines", "caption"):
+            value = getattr(node, attr, None)
+            if isinstance(value, list):
+                setattr(node, attr, rewrite(value))
+        if isinstance(node, Table):
+            node.header = [rewrite(cell) for cell in node.header]
+            node.rows = [[rewrite(cell) for cell in row] for row in node.rows]
+
+
 def plain_text(inlines: list[Inline]) -> str:
     """The text a reader sees, without markup (math keeps its TeX)."""
     out: list[str] = []

@@ -77,14 +77,18 @@ def _repair(mathml: str) -> str | None:
     return ElementTree.tostring(root, encoding="unicode") if changed else mathml
 
 
+def _mathml_or_tex(node: nodes.Element, display: bool) -> str:
+    mathml = to_mathml(node.astext(), display)
+    if mathml is not None:
+        return mathml if display else f'<span class="math">{mathml}</span>'
+    logger.warning(f"formula cannot be shown as MathML, kept as TeX: {node.astext()}",
+                   location=node, type="kexue", subtype="mathml")
+    tag = "pre" if display else "code"
+    return f'<{tag} class="formula-tex">{escape(node.astext())}</{tag}>'
+
+
 def visit_math(self, node: nodes.math) -> None:
-    mathml = to_mathml(node.astext(), display=False)
-    if mathml is None:
-        logger.warning(f"formula cannot be shown as MathML, kept as TeX: {node.astext()}",
-                       location=node, type="kexue", subtype="mathml")
-        self.body.append(f'<code class="formula-tex">{escape(node.astext())}</code>')
-    else:
-        self.body.append(f'<span class="math">{mathml}</span>')
+    self.body.append(_mathml_or_tex(node, display=False))
     raise nodes.SkipNode
 
 
@@ -93,14 +97,7 @@ def visit_displaymath(self, node: nodes.math_block) -> None:
     if node.get("number") is not None and node.get("label"):
         number = get_node_equation_number(self, node)
         self.body.append(f'<span class="eqno">({number})</span>')
-    mathml = to_mathml(node.astext(), display=True)
-    if mathml is None:
-        logger.warning(f"formula cannot be shown as MathML, kept as TeX: {node.astext()}",
-                       location=node, type="kexue", subtype="mathml")
-        self.body.append(f'<pre class="formula-tex">{escape(node.astext())}</pre>')
-    else:
-        self.body.append(mathml)
-    self.body.append("</div>\n")
+    self.body.append(_mathml_or_tex(node, display=True) + "</div>\n")
     raise nodes.SkipNode
 
 

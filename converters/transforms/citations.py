@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import Article, Citation, Emph, Inline, Link, Strong, Table, Text, plain_text, walk
+from ..model import Article, Citation, Emph, Inline, Link, Strong, Text, plain_text, rewrite_inlines, walk
 from ..textutil import has_cjk, slugify, title_key
 
 _ARXIV = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|papers\.cool/arxiv/)([a-z\-]+/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?", re.I)
@@ -200,15 +200,7 @@ class _Citer:
 def cite_works(articles: list[Article], registry: Registry) -> Registry:
     linked = _linked_titles(articles)
     for article in articles:
-        citer = _Citer(registry, linked, article.docname)
-        for node in walk(article.body):
-            for attr in ("inlines", "caption"):
-                value = getattr(node, attr, None)
-                if isinstance(value, list):
-                    setattr(node, attr, citer.rewrite(value))
-            if isinstance(node, Table):
-                node.header = [citer.rewrite(cell) for cell in node.header]
-                node.rows = [[citer.rewrite(cell) for cell in row] for row in node.rows]
+        rewrite_inlines(article.body, _Citer(registry, linked, article.docname).rewrite)
     return registry
 
 

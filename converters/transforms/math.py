@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Code, Reporter
-from ..model import Article, Emph, EqRef, Math, MathBlock, SourcePos, Strong, Table, walk
+from ..model import Article, Emph, EqRef, Math, MathBlock, SourcePos, Strong, rewrite_inlines, walk
 
 
 def label_key(label: str) -> str:
@@ -97,14 +97,7 @@ def link_tag_citations(article: Article) -> None:
                 out.append(node)
         return out
 
-    for node in walk(article.body):
-        for attr in ("inlines", "caption"):
-            value = getattr(node, attr, None)
-            if isinstance(value, list):
-                setattr(node, attr, rewrite(value))
-        if isinstance(node, Table):
-            node.header = [rewrite(cell) for cell in node.header]
-            node.rows = [[rewrite(cell) for cell in row] for row in node.rows]
+    rewrite_inlines(article.body, rewrite)
 
 
 def apply_math(articles: list[Article], reporter: Reporter) -> None:

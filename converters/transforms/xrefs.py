@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Article, DocRef, Emph, Inline, Link, Strong, Table, Text, walk
+from ..model import Article, DocRef, Emph, Inline, Link, Strong, Text, rewrite_inlines
 from ..textutil import title_key
 from .naming import archive_id
 
@@ -68,13 +68,5 @@ def _rewrite(inlines: list[Inline], index: ArticleIndex, current: Article) -> li
 def link_articles(articles: list[Article]) -> None:
     index = ArticleIndex(articles)
     for article in articles:
-        for node in walk(article.body):
-            # Inline containers of blocks only; _rewrite recurses into emphasis itself
-            # and never into links, so no link ends up inside another.
-            for attr in ("inlines", "caption"):
-                value = getattr(node, attr, None)
-                if isinstance(value, list):
-                    setattr(node, attr, _rewrite(value, index, article))
-            if isinstance(node, Table):
-                node.header = [_rewrite(cell, index, article) for cell in node.header]
-                node.rows = [[_rewrite(cell, index, article) for cell in row] for row in node.rows]
+        # _rewrite recurses into emphasis itself and never into links: no link inside another.
+        rewrite_inlines(article.body, lambda inlines, a=article: _rewrite(inlines, index, a))
