@@ -18,7 +18,7 @@ from .transforms.merge import merge_duplicates, report_empty
 from .transforms.naming import assign_docnames
 from .transforms.normalize import normalize_titles
 from .transforms.series import build_chapters
-from .transforms.xrefs import link_articles
+from .transforms.xrefs import learn_article_urls, link_articles
 
 
 def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
@@ -26,6 +26,7 @@ def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
     articles = normalize_titles(articles)   # titles as the blog prints them
     articles = merge_duplicates(articles)   # one article per title, the fullest body
     report_empty(articles, reporter)
+    learn_article_urls(articles)            # `[《title》](…/archives/N)` gives that article's url
     book = Book(build_chapters(articles, config))  # series → chapters, parts ordered
     assign_docnames(book)                   # stable page names
     apply_math(book.articles, reporter)     # numbers, namespaced labels, \eqref

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Article, DocRef, Emph, Inline, Link, Strong, Text, rewrite_inlines
+from ..model import Article, DocRef, Emph, Inline, Link, Strong, Text, plain_text, rewrite_inlines, walk
 from ..textutil import title_key
 from .naming import archive_id
 
@@ -26,6 +26,21 @@ class ArticleIndex:
     def find_url(self, url: str) -> Article | None:
         aid = archive_id(url)
         return self.by_id.get(aid) if aid else None
+
+
+def learn_article_urls(articles: list[Article]) -> list[Article]:
+    """A link `[《title》](https://kexue.fm/archives/N)` tells the url of the article with that
+    title; an article known only from a listing (no url) learns it here, before pages are named,
+    so that the link becomes internal and the page gets its original url."""
+    by_title = {title_key(a.meta.title): a for a in articles if not a.untitled}
+    for article in articles:
+        for node in walk(article.body):
+            if isinstance(node, Link) and archive_id(node.url):
+                m = re.fullmatch(r"\s*《([^《》]+)》\s*", plain_text(node.children))
+                target = by_title.get(title_key(m.group(1))) if m else None
+                if target is not None and target.meta.url is None:
+                    target.meta.url = f"https://kexue.fm/archives/{archive_id(node.url)}"
+    return articles
 
 
 def _link_titles(text: str, index: ArticleIndex, current: Article) -> list[Inline] | None:
