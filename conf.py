@@ -32,7 +32,7 @@ extensions = [
     "converters.sphinx_ext.mathjax_local",
     "converters.sphinx_ext.bibstyle",
     "converters.sphinx_ext.print_book",
-    "converters.sphinx_ext.epub_math",
+    "converters.sphinx_ext.epub_book",
     "converters.sphinx_ext.downloads",
 ]
 exclude_patterns = ["_build", ".venv", "**/.gitignore"]
@@ -46,7 +46,7 @@ myst_heading_anchors = 3
 
 # Equations: each page numbers its own formulas from (1), as the blog does.
 math_eqref_format = "({number})"
-html_math_renderer = "mathjax"  # the EPUB uses MathML instead (sphinx_ext/epub_math.py)
+html_math_renderer = "mathjax"  # the EPUB uses MathML instead (sphinx_ext/epub_book.py)
 math_numfig = False
 
 # Citations: `kexue-book convert` writes book/generated.bib (the cited works, completed
@@ -149,3 +149,7 @@ epub_uid = "kexue-book"  # the NCX must carry the same identifier as the OPF (ep
 epub_scheme = "URL"
 epub_show_urls = "no"
 epub_exclude_files = ["search.html"]
+# The book's toctrees are hidden (chapter pages list their articles themselves); without this
+# the EPUB's table of contents would hold the landing page only.
+epub_tocscope = "includehidden"
+kexue_cover_text = (_book.title, _book.subtitle, _book.author, _book.blog_name, _book.blog_url)

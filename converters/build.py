@@ -59,6 +59,10 @@ def sphinx_command(project: Path, builder: str, outdir: Path, doctrees: Path, st
 def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool) -> tuple[Path, list[str]]:
     builder = BUILDERS[fmt]
     outdir = build_dir / ("latex" if fmt == "pdf" else fmt)
+    if fmt == "epub" and outdir.exists():
+        # Sphinx's EPUB builder lists files left by the previous run a second time in the spine
+        # (epubcheck RSC-005); the doctrees are elsewhere, so only the writing starts afresh.
+        shutil.rmtree(outdir)
     proc = subprocess.run(sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict),
                           cwd=project, capture_output=True, text=True)
     messages = [line for line in proc.stderr.splitlines() if line.strip()]

@@ -1,11 +1,12 @@
-"""Formulas in the EPUB as MathML, with the same numbers and anchors as the HTML.
+"""The EPUB: formulas as MathML with the HTML's numbers and anchors, and a cover.
 
 E-readers run no MathJax, so the EPUB builder gets its own math renderer:
 latex2mathml turns each formula into MathML when the page is written.  A
 formula it cannot convert is shown as its TeX source in a code span, with a
 warning naming the page (none of the 1161 formulas of the seeds and corpus).
 Pages that contain MathML are declared with `properties="mathml"` in the OPF,
-as EPUB 3 requires.
+as EPUB 3 requires.  The cover is an SVG drawn from the book's title and credits
+(kexue-book.yaml), declared as EPUB 3's `cover-image`.
 """
 
 from __future__ import annotations
@@ -101,8 +102,35 @@ def visit_displaymath(self, node: nodes.math_block) -> None:
     raise nodes.SkipNode
 
 
+COVER = "_static/kexue-cover.svg"
+
+
+def cover_svg(title: str, subtitle: str, author: str, blog_name: str, blog_url: str) -> str:
+    """A plain typographic cover: the book's title, subtitle, author and source."""
+    lines = [(title, 150, 64, "bold"), (subtitle, 230, 34, "normal"), (author, 560, 40, "normal"),
+             (blog_name, 640, 26, "normal"), (blog_url, 680, 24, "normal")]
+    texts = "".join(f'<text x="300" y="{y}" font-size="{size}" font-weight="{weight}" text-anchor="middle" '
+                    f'font-family="Noto Serif CJK SC, serif">{escape(text)}</text>'
+                    for text, y, size, weight in lines if text)
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="600" height="800" viewBox="0 0 600 800">'
+            '<rect width="600" height="800" fill="#f6f3ea"/><rect x="40" y="40" width="520" height="720" '
+            'fill="none" stroke="#1f4e79" stroke-width="3"/>' + texts + "</svg>\n")
+
+
+def write_cover(app: Sphinx) -> None:
+    """The EPUB's cover, drawn from the book's title (the config a user edits)."""
+    if not app.builder.name.startswith("epub"):
+        return
+    info = app.config.kexue_cover_text
+    target = Path(app.outdir) / COVER
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(cover_svg(*info), encoding="utf-8")
+    app.config.epub_cover = (COVER, "epub-cover.html")
+
+
 def declare_mathml(app: Sphinx, exception: Exception | None) -> None:
-    """EPUB 3: a content document with MathML carries properties="mathml" in the manifest."""
+    """EPUB 3: a content document with MathML carries properties="mathml" in the manifest,
+    and the cover image properties="cover-image"."""
     if exception is not None or not app.builder.name.startswith("epub"):
         return
     outdir = Path(app.outdir)
@@ -114,6 +142,8 @@ def declare_mathml(app: Sphinx, exception: Exception | None) -> None:
     def mark(m: re.Match) -> str:
         item = m.group(0)
         href = re.search(r'href="([^"]+)"', item)
+        if href and href.group(1) == COVER and "properties=" not in item:
+            return item.replace("<item ", '<item properties="cover-image" ', 1)  # EPUB 3's cover
         if not href or "properties=" in item or not href.group(1).endswith(".xhtml"):
             return item
         page = outdir / href.group(1)
@@ -131,5 +161,7 @@ def setup(app: Sphinx) -> dict:
     app.add_html_math_renderer(RENDERER, (visit_math, None), (visit_displaymath, None))
     # HTML builders read `<builder>_math_renderer` before `html_math_renderer`.
     app.add_config_value("epub_math_renderer", RENDERER, "env", types=[str])
+    app.add_config_value("kexue_cover_text", ("", "", "", "", ""), "env")
+    app.connect("builder-inited", write_cover)
     app.connect("build-finished", declare_mathml)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
