@@ -35,7 +35,7 @@ extensions = [
     "converters.sphinx_ext.epub_book",
     "converters.sphinx_ext.downloads",
 ]
-exclude_patterns = ["_build", ".venv", "**/.gitignore"]
+exclude_patterns = ["_build", ".venv"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 

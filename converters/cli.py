@@ -13,7 +13,7 @@ from .build import FORMATS, build_format, formats_for
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
 from .images import IMAGE_FOLDER, fetch_images
-from .model import Book
+from .model import Book, MathBlock, walk
 from .transforms.citations import cited_keys
 from .pipeline import load_book
 
@@ -60,15 +60,10 @@ def _article_records(book: Book) -> list[dict]:
                 "sources": [str(p) for p in a.sources],
                 "excerpt": a.excerpt,
                 "untitled": a.untitled,
-                "equations": sum(1 for _ in _numbered(a)),
+                "equations": sum(1 for n in walk(a.body) if isinstance(n, MathBlock) and n.numbered),
                 "citations": cited_keys(a),
             })
     return records
-
-
-def _numbered(article):
-    from .model import MathBlock, walk
-    return (n for n in walk(article.body) if isinstance(n, MathBlock) and n.numbered)
 
 
 def _convert(args, project: Path, reporter: Reporter) -> Book:

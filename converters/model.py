@@ -213,7 +213,6 @@ class Article:
     untitled: bool = False  # the title was made from the opening words
     docname: str = ""  # e.g. "vae/8404"; set when the book is laid out
     slug: str = ""  # the page's stable ASCII name, without the chapter folder
-    macros: str = ""  # page-level TeX definitions (`\newcommand`)
 
     @property
     def pos(self) -> SourcePos:

@@ -132,8 +132,6 @@ def expand_article_macros(article: Article, table: MacroTable, reporter: Reporte
         return
     for node in nodes:
         node.tex = expand(node.tex, table)
-    article.macros = "".join(f"\\newcommand{{\\{m.name}}}" + (f"[{m.nargs}]" if m.nargs else "") + f"{{{m.body}}}"
-                             for m in table.macros.values())
     _drop_empty_math(article)
 
 

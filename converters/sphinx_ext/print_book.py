@@ -37,7 +37,6 @@ REPORT = "latex-formulas.json"
 MATH_SHIMS = r"""
 \providecommand{\lt}{<}
 \providecommand{\gt}{>}
-\providecommand{\Vert}{\|}
 \providecommand{\argmin}{\mathop{\mathrm{argmin}}}
 \providecommand{\argmax}{\mathop{\mathrm{argmax}}}
 \providecommand{\bm}[1]{\boldsymbol{#1}}

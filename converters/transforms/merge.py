@@ -32,7 +32,6 @@ def merge_group(copies: list[Article]) -> Article:
         sources=[pos for c in copies for pos in c.sources],
         excerpt=body_from.excerpt,
         untitled=all(c.untitled for c in copies),
-        macros=body_from.macros,
     )
     meta = merged.meta
     dates = [c.meta.date for c in copies if c.meta.date is not None]
