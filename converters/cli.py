@@ -66,13 +66,18 @@ def _article_records(book: Book) -> list[dict]:
     return records
 
 
-def _convert(args, project: Path, reporter: Reporter) -> Book:
+def _load(args, project: Path, reporter: Reporter):
+    """The book config and the book read from the command's sources; prints the warnings."""
     config = load_config(project / CONFIG_NAME)
-    sources = args.sources or [project / "sources"]
-    book = load_book(sources, config, reporter, project / "book")
-    report = write_book(render_book(book, config), project / "book")
+    book = load_book(args.sources or [project / "sources"], config, reporter, project / "book")
     for d in reporter.diagnostics:
         print(d, file=sys.stderr)
+    return config, book
+
+
+def _convert(args, project: Path, reporter: Reporter) -> Book:
+    config, book = _load(args, project, reporter)
+    report = write_book(render_book(book, config), project / "book")
     if not args.quiet:
         for chapter in book.chapters:
             print(f"{chapter.slug + '/':<16} {chapter.title}: {len(chapter.articles)} articles")
@@ -90,10 +95,7 @@ def run(argv: list[str] | None = None) -> int:
     reporter = Reporter()
     try:
         if args.command == "list":
-            config = load_config(project / CONFIG_NAME)
-            book = load_book(args.sources or [project / "sources"], config, reporter)
-            for d in reporter.diagnostics:
-                print(d, file=sys.stderr)
+            _, book = _load(args, project, reporter)
             records = _article_records(book)
             if args.json:
                 print(json.dumps(records, ensure_ascii=False, indent=2))
@@ -102,11 +104,10 @@ def run(argv: list[str] | None = None) -> int:
                     print(f"{r['docname']:<40} {r['date'] or '':<10} {r['title']}")
             return 0
         if args.command == "fetch-images":
-            config = load_config(project / CONFIG_NAME)
-            book = load_book(args.sources or [project / "sources"], config, reporter, project / "book")
+            _, book = _load(args, project, reporter)
             fetched = fetch_images(book.articles, project / "book", reporter)
-            for d in reporter.diagnostics:
-                print(d, file=sys.stderr)
+            for d in reporter.diagnostics[len(reporter.diagnostics) - len(fetched.failed):]:
+                print(d, file=sys.stderr)  # the fetch failures, after the reading warnings
             print(f"book/{IMAGE_FOLDER}/: {len(fetched.fetched)} fetched, {len(fetched.present)} already there, "
                   f"{len(fetched.failed)} failed")
             return 1 if fetched.failed else 0

@@ -34,8 +34,9 @@ def convert_case(case: Path) -> tuple[dict[str, str], str]:
     articles = []
     for source in sorted(p for p in case.iterdir() if p.is_file() and p.name.startswith("input")):
         articles.extend(READERS[source.suffix](source, reporter, source.name))
-    book = assemble(articles, load_config(ROOT / CONFIG_NAME), reporter)
-    pages = {rel: text for rel, text in render_book(book, load_config(ROOT / CONFIG_NAME)).items()
+    config = load_config(ROOT / CONFIG_NAME)
+    book = assemble(articles, config, reporter)
+    pages = {rel: text for rel, text in render_book(book, config).items()
              if not rel.endswith(".gitignore")}
     warnings = "".join(f"{d}\n" for d in reporter.diagnostics)
     return pages, warnings
