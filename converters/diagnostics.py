@@ -26,6 +26,10 @@ class Code(Enum):
     UNREADABLE = "KB109"  # a source file that no reader accepts
     MISSING_IMAGE = "KB110"  # a figure whose image is not available
     LATEX_FORMULA = "KB111"  # a formula xelatex cannot typeset: verbatim in the PDF
+    BINARY_SOURCE = "KB112"  # a source that is not text (NUL bytes, no encoding reads it): skipped
+    UNSAFE_LINK = "KB113"  # a link or image whose scheme the book does not follow (javascript:, file:…)
+    UNSAFE_TEX = "KB114"  # a formula using a TeX primitive that reads or writes files: shown as code
+    PAGE_REJECTED = "KB115"  # Sphinx rejected a generated page: rebuilt with its body as literal text
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,7 @@ class SourceError(KexueBookError):
 
 class BuildError(KexueBookError):
     pass
+
+
+class SkippedSource(KexueBookError):
+    """A source that is not text: the run goes on without it (readers turn this into a warning)."""

@@ -16,6 +16,7 @@ from .transforms.citations import Registry, cite_works
 from .transforms.math import apply_math
 from .transforms.merge import merge_duplicates, report_empty
 from .transforms.naming import assign_docnames
+from .transforms.safety import guard_tex, resolve_links
 from .transforms.normalize import normalize_titles
 from .transforms.series import build_chapters
 from .transforms.xrefs import learn_article_urls, link_articles
@@ -26,6 +27,8 @@ def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
     articles = normalize_titles(articles)   # titles as the blog prints them
     articles = merge_duplicates(articles)   # one article per title, the fullest body
     report_empty(articles, reporter)
+    articles = resolve_links(articles, reporter)  # relative → absolute; unsafe schemes → text
+    articles = guard_tex(articles, reporter)      # formulas that could touch files → their source as code
     learn_article_urls(articles)            # `[《title》](…/archives/N)` gives that article's url
     book = Book(build_chapters(articles, config))  # series → chapters, parts ordered
     assign_docnames(book)                   # stable page names

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from ..diagnostics import Code, Reporter, SourceError
+from ..diagnostics import Code, Reporter, SkippedSource, SourceError
 from ..model import Article, SourcePos
 from .markdown import read_markdown
 from .seed_text import read_seed
@@ -49,5 +49,8 @@ def collect_sources(paths: list[Path], reporter: Reporter) -> list[Path]:
 def read_sources(paths: list[Path], reporter: Reporter) -> list[Article]:
     articles: list[Article] = []
     for path in collect_sources(paths, reporter):
-        articles.extend(READERS[path.suffix](path, reporter, shown_path(path)))
+        try:
+            articles.extend(READERS[path.suffix](path, reporter, shown_path(path)))
+        except SkippedSource as exc:  # one binary file never stops the book
+            reporter.warn(Code.BINARY_SOURCE, str(exc).split(": ", 1)[1], SourcePos(shown_path(path), 1))
     return articles

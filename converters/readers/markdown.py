@@ -35,6 +35,17 @@ _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
 _TEXT_ENV = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVS) + r")\}.*?\\end\{\1\}", re.S)
 _TEXT_EQREF = re.compile(r"\\eqref\{([^{}]+)\}")
 _ORIGINAL_IMAGE = "点击查看原图"
+# An escaped dollar `\$` is a dollar sign, not a math delimiter.  markdown-it turns it into a
+# plain `$` when it joins text, after which it cannot be told from an unbalanced one; until the
+# text is read it travels as this private-use character.
+_ESCAPED_DOLLAR = "\ue000"
+
+
+def _mark_escaped_dollars(state) -> None:
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == "text_special" and child.info == "escape" and child.content == "$":
+                child.content = _ESCAPED_DOLLAR
 
 
 def make_parser() -> MarkdownIt:
@@ -43,6 +54,7 @@ def make_parser() -> MarkdownIt:
     md.use(dollarmath_plugin, double_inline=True, allow_labels=False, allow_space=True, allow_digits=True)
     md.use(amsmath_plugin)
     md.use(cjk_emphasis_plugin)
+    md.core.ruler.before("text_join", "escaped_dollar", _mark_escaped_dollars)
     return md
 
 
@@ -132,6 +144,11 @@ class _Converter:
             out.append(_Display(m.group(0)))
             pos = m.end()
         out.extend(self._text_refs(text[pos:]))
+        for node in out:
+            if isinstance(node, Text):
+                node.text = node.text.replace(_ESCAPED_DOLLAR, "$")
+            elif isinstance(node, _Display):
+                node.tex = node.tex.replace(_ESCAPED_DOLLAR, "\\$")
         return out
 
     def _text_refs(self, text: str) -> list[Inline]:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import yaml
 
+from ..images import IMAGE_FOLDER
 from ..readers.mdit_cjk import delimiter_run
 
 from ..model import (walk, Article, Block, Citation, Code, CodeBlock, DocRef, Emph, EqRef, Figure,
@@ -30,6 +31,29 @@ _ESCAPE_ANYWHERE = re.compile(r"([\\`*_\[\]<>$&{}|~#])")
 # underlines, thematic breaks, targets `(name)=`, colon fences, ordered items `1.`.
 _LINE_START_CHAR = re.compile(r"^[-+=>%]|^:::|^\(.*\)=\s*$")
 _ORDERED_MARKER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+# A code block's language is a plain word (Pygments' names: c++, objective-c, f#, …) or nothing:
+# a fence's info string `{name}` would make it a directive.
+_LANGUAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+#.-]{0,40}")
+_LINK_SCHEMES = ("http", "https", "mailto")
+_IMAGE_SCHEMES = ("http", "https")
+
+
+def _scheme(url: str) -> str | None:
+    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", url)
+    return m.group(1).lower() if m else None
+
+
+def code_language(info: str) -> str:
+    """The language of a code block as the writer emits it: a plain word, or ''."""
+    return info if _LANGUAGE.fullmatch(info or "") else ""
+
+
+def safe_url(url: str, schemes: tuple[str, ...] = _LINK_SCHEMES) -> str | None:
+    """`url` percent-encoded so that it is one token of a MyST link or directive line, or None
+    when its scheme is not one the book follows (MyST resolves other schemes on this machine)."""
+    if _scheme(url) not in schemes:
+        return None
+    return re.sub(r"[\x00-\x20\x7f<>()\\`{}|\"]", lambda m: "%%%02X" % ord(m.group(0)), url.strip())
 
 
 def escape(text: str, line_start: bool = False) -> str:
@@ -105,6 +129,8 @@ class InlineRenderer:
 
     def math(self, node: Math) -> str:
         tex = " ".join(node.tex.split("\n")).strip()
+        if not tex or re.search(r"(?<!\\)\$", tex) or tex.endswith("\\"):
+            return self.code(Code(f"${node.tex}$"))  # it cannot be written as `$…$`: show its source
         return f"${tex}$"
 
     def code(self, node: Code) -> str:
@@ -132,13 +158,15 @@ class InlineRenderer:
         return self.emphasis(node, " ", " ")
 
     def _target(self, url: str) -> str:
-        if re.search(r"[\s<>()]", url):
-            return "<" + url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20") + ">"
-        return url
+        return safe_url(url) or "#"
 
     def link(self, node: Link) -> str:
-        title = f' "{node.title}"' if node.title else ""
-        return f"[{self.render(node.children, line_start=False)}]({self._target(node.url)}{title})"
+        target = safe_url(node.url)
+        children = self.render(node.children, line_start=False)
+        if target is None:  # not a web or mail address: the text and the address, both as text
+            return children + escape(f"（{node.url}）")
+        title = ' "' + escape(node.title).replace('"', '\\"') + '"' if node.title else ""
+        return f"[{children}]({target}{title})"
 
     def docref(self, node: DocRef) -> str:
         return f"[{self.render(node.children, line_start=False)}]({self.ctx.link_to(node.docname)})"
@@ -194,18 +222,23 @@ class BlockRenderer:
 
     def code(self, node: CodeBlock) -> str:
         fence = _fence(node.text)
-        return f"{fence}{node.language}\n{node.text.rstrip()}\n{fence}"
+        return f"{fence}{code_language(node.language)}\n{node.text.rstrip()}\n{fence}"
 
     def figure(self, node: Figure) -> str:
         caption = self.inlines.render(node.caption) if node.caption else ""
-        if node.src is None:
+        src = node.src if node.src is None or node.src.startswith(f"/{IMAGE_FOLDER}/") \
+            else safe_url(node.src, _IMAGE_SCHEMES)
+        if src is None:
             body = f"**［图］** {caption}\n\n（原图未随文本保存）"
             fence = _fence(body)
             return f"{fence}{{container}} figure-placeholder\n{body}\n{fence}"
         fence = _fence(caption)
-        alt = node.alt.replace("\n", " ")
-        lines = [f"{fence}{{figure}} {node.src}", f":alt: {alt}" if alt else None,
-                 f":target: {node.href}" if node.href else None, "", caption, fence]
+        alt = " ".join(node.alt.split())
+        href = safe_url(node.href) if node.href else None
+        if src.startswith(f"/{IMAGE_FOLDER}/"):  # our own copy: the path is made by images.local_name
+            src = re.sub(r"[\x00-\x20<>`{}|\\]", "_", src)
+        lines = [f"{fence}{{figure}} {src}", f":alt: {alt}" if alt else None,
+                 f":target: {href}" if href else None, "", caption, fence]
         return "\n".join(line for line in lines if line is not None)
 
     def quote(self, node: Quote) -> str:

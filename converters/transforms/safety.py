@@ -1,0 +1,177 @@
+"""Source text stays data: links the book may follow, formulas TeX may run.
+
+Two passes, both before any other transform looks at links or formulas:
+
+* `resolve_links`: a link or image whose address starts with `/` (or `#`) is on the article's
+  site, so it is made absolute against the article's url (`/usr/uploads/a.png` in an article of
+  kexue.fm is `https://kexue.fm/usr/uploads/a.png`); an address like `a.png` or `../x` names a
+  file beside the source, which the book does not read (images.py makes it a placeholder).  Only `http(s):` and `mailto:` stay links; any other
+  scheme (`javascript:`, `data:`, `file:`, MyST's own `path:` / `project:` / `inv:`, which would
+  reach files of this machine) becomes the link's text followed by the address, as text.  A
+  relative link without a page to resolve it against is text too: MyST would resolve it
+  against this machine's files.
+* `guard_tex`: a formula using a TeX primitive that reads or writes files or builds control
+  sequences from text (`\\input`, `\\openin`, `\\write18`, `\\csname`, `^^5c`…) is shown as its
+  TeX source in a code block or inline code, never typeset (xelatex would run it in the formula
+  check and in the PDF).
+
+The writer enforces the same rules again (`writers/myst.py`), so a later transform that makes a
+link cannot get round them; here the problems are reported with their source position.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from ..diagnostics import Code, Reporter
+from ..model import (Article, Code as InlineCode, CodeBlock, Emph, Figure, Inline, Link, ListBlock, Math,
+                     MathBlock, Quote, SourcePos, Strong, Table, Text, plain_text, rewrite_inlines, walk)
+
+LINK_SCHEMES = ("http", "https", "mailto")
+IMAGE_SCHEMES = ("http", "https")
+
+# Primitives and commands that reach files, the shell, or build commands from characters.
+UNSAFE_TEX = re.compile(
+    r"\\(?:input|include|includeonly|InputIfFileExists|IfFileExists|openin|openout|read|readline|"
+    r"write|immediate|newwrite|newread|closein|closeout|special|catcode|csname|scantokens|endinput|"
+    r"usepackage|RequirePackage|documentclass|includegraphics|verbatiminput|lstinputlisting|"
+    r"directlua|latelua|ShellEscape|pdfshellescape|write18|detokenize|jobname|font|loop|"
+    r"makeatletter|makeatother|ExplSyntaxOn|lowercase|uppercase)(?![A-Za-z@])"
+    r"|\^\^"  # TeX's ^^5c notation turns hex digits into any character, `\` included
+    r"|\\begin\s*\{\s*filecontents")
+
+
+def scheme_of(url: str) -> str | None:
+    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", url)
+    return m.group(1).lower() if m else None
+
+
+def is_safe_link(url: str) -> bool:
+    return scheme_of(url) in LINK_SCHEMES
+
+
+def is_safe_image(url: str) -> bool:
+    return scheme_of(url) in IMAGE_SCHEMES
+
+
+def unsafe_tex(tex: str) -> str | None:
+    """The first construct of `tex` that may touch files or the shell, or None."""
+    m = UNSAFE_TEX.search(tex)
+    return m.group(0) if m else None
+
+
+def _absolute(url: str, base: str | None) -> str | None:
+    """`url` made absolute against the article's page, or None when it cannot be a safe link."""
+    url = url.strip()
+    scheme = scheme_of(url)
+    if scheme is not None:
+        return url if scheme in LINK_SCHEMES else None
+    if base is None or not url or not url.startswith(("/", "#", "?")):
+        return None  # `a.md`, `../x`: a file beside the source, which the book does not read
+    joined = urljoin(base, url)
+    return joined if scheme_of(joined) in ("http", "https") and urlsplit(joined).netloc else None
+
+
+def resolve_links(articles: list[Article], reporter: Reporter) -> list[Article]:
+    for article in articles:
+        if article.meta.url and not is_safe_image(article.meta.url):
+            reporter.warn(Code.UNSAFE_LINK, f"the article's url '{article.meta.url}' is not a web address; "
+                          "dropped", article.pos)
+            article.meta.url = None
+        base = article.meta.url
+        current = [article.pos]  # the block being rewritten, for warnings
+
+        def rewrite(inlines: list[Inline]) -> list[Inline]:
+            out: list[Inline] = []
+            for node in inlines:
+                if isinstance(node, (Strong, Emph)):
+                    node.children = rewrite(node.children)
+                if not isinstance(node, Link):
+                    out.append(node)
+                    continue
+                node.children = rewrite(node.children)
+                target = _absolute(node.url, base)
+                if target is not None:
+                    node.url = target
+                    out.append(node)
+                    continue
+                reporter.warn(Code.UNSAFE_LINK, f"link target '{node.url}' is not a web or mail address; "
+                              "kept as text", current[0])
+                shown = plain_text(node.children)
+                out.extend(node.children)
+                if node.url.strip() and node.url.strip() != shown.strip():
+                    out.append(Text(f"（{node.url}）"))
+            return out
+
+        for block in walk(article.body):
+            pos = getattr(block, "pos", None)
+            if isinstance(pos, SourcePos):
+                current[0] = pos
+            if isinstance(block, Figure):
+                _resolve_figure(block, base, reporter, article)
+        rewrite_inlines(article.body, rewrite)
+    return articles
+
+
+def _resolve_figure(figure: Figure, base: str | None, reporter: Reporter, article: Article) -> None:
+    if figure.src is not None and scheme_of(figure.src) is None and base is not None \
+            and figure.src.strip().startswith("/"):
+        absolute = urljoin(base, figure.src.strip())
+        if is_safe_image(absolute):
+            figure.src = absolute
+    if figure.src is not None and scheme_of(figure.src) not in (None, *IMAGE_SCHEMES):
+        reporter.warn(Code.UNSAFE_LINK, f"image '{figure.src[:80]}' is not a web address; "
+                      "shown as a placeholder", figure.pos or article.pos)
+        figure.src = None
+    if figure.href is not None:
+        target = _absolute(figure.href, base)
+        if target is None:
+            reporter.warn(Code.UNSAFE_LINK, f"image link '{figure.href[:80]}' is not a web address; dropped",
+                          figure.pos or article.pos)
+        figure.href = target
+
+
+def guard_tex(articles: list[Article], reporter: Reporter) -> list[Article]:
+    for article in articles:
+        article.body = _guard_blocks(article.body, article, reporter)
+        pos = [article.pos]
+
+        def inline(inlines: list[Inline]) -> list[Inline]:
+            result: list[Inline] = []
+            for node in inlines:
+                if isinstance(node, (Strong, Emph, Link)):
+                    node.children = inline(node.children)
+                if isinstance(node, Math) and (bad := unsafe_tex(node.tex)):
+                    reporter.warn(Code.UNSAFE_TEX, f"formula uses '{bad}', which could read or write files; "
+                                  "shown as its TeX source", pos[0])
+                    node = InlineCode(f"${node.tex}$")
+                result.append(node)
+            return result
+
+        for node in walk(article.body):
+            if isinstance(getattr(node, "pos", None), SourcePos):
+                pos[0] = node.pos
+            for attr in ("inlines", "caption"):
+                if isinstance(getattr(node, attr, None), list):
+                    setattr(node, attr, inline(getattr(node, attr)))
+            if isinstance(node, Table):
+                node.header = [inline(cell) for cell in node.header]
+                node.rows = [[inline(cell) for cell in row] for row in node.rows]
+    return articles
+
+
+def _guard_blocks(blocks: list, article: Article, reporter: Reporter) -> list:
+    """Display formulas that may touch files become code blocks, at any depth."""
+    out = []
+    for block in blocks:
+        if isinstance(block, MathBlock) and (bad := unsafe_tex(block.tex)):
+            reporter.warn(Code.UNSAFE_TEX, f"formula uses '{bad}', which could read or write files; "
+                          "shown as its TeX source", block.pos or article.pos)
+            block = CodeBlock(block.tex, "latex", block.pos)
+        elif isinstance(block, Quote):
+            block.blocks = _guard_blocks(block.blocks, article, reporter)
+        elif isinstance(block, ListBlock):
+            block.items = [_guard_blocks(item, article, reporter) for item in block.items]
+        out.append(block)
+    return out
