@@ -34,6 +34,8 @@ extensions = [
     "converters.sphinx_ext.print_book",
     "converters.sphinx_ext.epub_book",
     "converters.sphinx_ext.downloads",
+    "converters.sphinx_ext.stale_output",
+    "converters.sphinx_ext.html_safety",
 ]
 exclude_patterns = ["_build", ".venv"]
 source_suffix = {".md": "markdown"}

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from .bibliography import GENERATED, generated_bibtex
 from .config import BookConfig
-from .model import Book, Chapter
-from .writers.myst import GENERATOR, directive, escape, front_matter, write_myst
+from .diagnostics import Code, Diagnostic
+from .model import Book, Chapter, SourcePos
+from .writers.myst import GENERATOR, directive, escape, front_matter, write_literal_myst, write_myst
 
 _GENERATED = re.compile(rf"^---\n(?:.*\n)*?generator: {GENERATOR}\n", re.MULTILINE)
 # Written into each generated chapter folder so git ignores the generated pages (as venv does).
@@ -125,6 +126,30 @@ def is_generated(path: Path) -> bool:
     except OSError:
         return False
     return bool(_GENERATED.match(head))
+
+
+def recover_rejected(book: Book, rejections: list, book_dir: Path) -> list[Diagnostic] | None:
+    """Rewrite the pages Sphinx rejected as literal text (`write_literal_myst`); one diagnostic
+    per page, at the source line of the block Sphinx complained about.  None when a rejected
+    page is not an article's (a chapter page is ours: its failure is a bug to report, not hide)."""
+    by_docname = {a.docname: a for a in book.articles}
+    if any(r.docname not in by_docname for r in rejections):
+        return None
+    diagnostics = []
+    for rejection in rejections:
+        article = by_docname[rejection.docname]
+        line_map: list[tuple[int, SourcePos]] = []
+        write_myst(article, line_map)
+        pos = article.pos
+        for line, block_pos in line_map:
+            if rejection.line is not None and line <= rejection.line:
+                pos = block_pos
+        reason = re.sub(r"\s*\[[\w.]+\]$", "", rejection.message)
+        page = book_dir / f"{rejection.docname}.md"
+        page.write_text(write_literal_myst(article, reason), encoding="utf-8")
+        diagnostics.append(Diagnostic(Code.PAGE_REJECTED, f"Sphinx rejected the page of 《{article.meta.title}》 "
+                                      f"({reason}); its text is shown as literal text", pos))
+    return diagnostics
 
 
 def write_book(pages: dict[str, str], out: Path) -> WriteReport:

@@ -17,9 +17,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
+from .texsafety import tex_sandbox_env
 
 FORMATS = ("html", "pdf", "epub")
 STEM = "kexue-book"
@@ -44,7 +46,11 @@ class BuildResult:
         if self.overfull is not None:
             facts.append(f"{self.overfull} Overfull \\hbox")
         if self.format == "pdf":
-            facts.append(f"{len(self.diagnostics)} formulas verbatim")
+            verbatim = sum(1 for d in self.diagnostics if d.code is Code.LATEX_FORMULA)
+            facts.append(f"{verbatim} formulas verbatim")
+        rejected = sum(1 for d in self.diagnostics if d.code is Code.PAGE_REJECTED)
+        if rejected:
+            facts.append(f"{rejected} page(s) as literal text")
         return f"{self.format}: {self.output} ({', '.join(facts)})"
 
 
@@ -56,20 +62,72 @@ def sphinx_command(project: Path, builder: str, outdir: Path, doctrees: Path, st
     return cmd
 
 
-def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool) -> tuple[Path, list[str]]:
+# Sphinx's messages about a page: `/…/book/misc/a1.md:20: WARNING: text [type]`.
+_PAGE_MESSAGE = re.compile(r"^(?P<path>\S[^:]*?\.md)(?::(?P<line>\d+))?: (?:WARNING|ERROR|SEVERE|CRITICAL): "
+                           r"(?P<text>.*)$")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """What Sphinx said about one page of the book: the first message, at a line of the page."""
+
+    docname: str
+    line: int | None
+    message: str
+
+
+# Given the rejected pages, rewrite them so that they build (literal text) and return one
+# diagnostic per page naming its source; None when a page cannot be recovered (not an article).
+Recover = Callable[[list[Rejection]], "list[Diagnostic] | None"]
+
+
+def rejected_pages(messages: list[str], book_dir: Path) -> list[Rejection] | None:
+    """The pages Sphinx's messages are about, or None when a message is about no page."""
+    found: dict[str, Rejection] = {}
+    for message in messages:
+        if "WARNING" not in message and "ERROR" not in message and "SEVERE" not in message:
+            continue
+        m = _PAGE_MESSAGE.match(message)
+        if m is None:
+            return None
+        try:
+            docname = Path(m.group("path")).resolve().relative_to(book_dir.resolve()).with_suffix("").as_posix()
+        except ValueError:
+            return None
+        found.setdefault(docname, Rejection(docname, int(m.group("line")) if m.group("line") else None,
+                                            m.group("text").strip()))
+    return list(found.values()) or None
+
+
+def _run_sphinx(project: Path, builder: str, outdir: Path, build_dir: Path, strict: bool):
+    proc = subprocess.run(sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict),
+                          cwd=project, capture_output=True, text=True)
+    return proc.returncode, [line for line in proc.stderr.splitlines() if line.strip()]
+
+
+def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool,
+            recover: Recover | None = None) -> tuple[Path, list[str], list[Diagnostic]]:
     builder = BUILDERS[fmt]
     outdir = build_dir / ("latex" if fmt == "pdf" else fmt)
     if fmt == "epub" and outdir.exists():
         # Sphinx's EPUB builder lists files left by the previous run a second time in the spine
         # (epubcheck RSC-005); the doctrees are elsewhere, so only the writing starts afresh.
         shutil.rmtree(outdir)
-    proc = subprocess.run(sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict),
-                          cwd=project, capture_output=True, text=True)
-    messages = [line for line in proc.stderr.splitlines() if line.strip()]
-    if proc.returncode != 0:
+    code, messages = _run_sphinx(project, builder, outdir, build_dir, strict)
+    recovered: list[Diagnostic] = []
+    if code != 0 and recover is not None:
+        # One bad article never sinks the book: its page is rewritten as literal text, once.
+        rejections = rejected_pages(messages, project / "book")
+        diagnostics = recover(rejections) if rejections else None
+        if diagnostics is not None:
+            recovered = diagnostics
+            if fmt == "epub" and outdir.exists():
+                shutil.rmtree(outdir)
+            code, messages = _run_sphinx(project, builder, outdir, build_dir, strict)
+    if code != 0:
         first = next((m for m in messages if "WARNING" in m or "ERROR" in m), messages[-1] if messages else "")
         raise BuildError(f"sphinx-build ({builder}) failed with {len(messages)} message(s); first: {first}")
-    return outdir, messages
+    return outdir, messages, recovered
 
 
 def _latex_pdf(latex_dir: Path) -> tuple[Path, int | None, int]:
@@ -78,7 +136,7 @@ def _latex_pdf(latex_dir: Path) -> tuple[Path, int | None, int]:
             raise BuildError(f"{tool} not found; the PDF needs: apt-get install -y {PDF_PACKAGES} "
                              f"(or run scripts/debian-deps book as root)")
     proc = subprocess.run(["latexmk", "-pdfxe", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-                           f"{STEM}.tex"], cwd=latex_dir, capture_output=True, text=True)
+                           f"{STEM}.tex"], cwd=latex_dir, capture_output=True, text=True, env=tex_sandbox_env())
     log_path = latex_dir / f"{STEM}.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
     if proc.returncode != 0 or not (latex_dir / f"{STEM}.pdf").is_file():
@@ -102,26 +160,30 @@ def _verbatim_formulas(latex_dir: Path) -> list[Diagnostic]:
     return out
 
 
-def build_format(project: Path, fmt: str, build_dir: Path, strict: bool = True) -> BuildResult:
+def build_format(project: Path, fmt: str, build_dir: Path, strict: bool = True,
+                 recover: Recover | None = None) -> BuildResult:
+    """Build one format.  With `recover`, pages Sphinx rejects are handed to it and the build
+    is run again (see `Recover`); its diagnostics come first in the result's."""
     if fmt not in FORMATS:
         raise BuildError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)}, all)")
     start = time.monotonic()
-    outdir, messages = _sphinx(project, fmt, build_dir, strict)
+    outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover)
     downloads = build_dir / "downloads"
     if fmt == "html":
-        return BuildResult(fmt, outdir / "index.html", messages, seconds=time.monotonic() - start)
+        return BuildResult(fmt, outdir / "index.html", messages, recovered, seconds=time.monotonic() - start)
     if fmt == "epub":
         epub = outdir / f"{STEM}.epub"
         downloads.mkdir(parents=True, exist_ok=True)
         shutil.copy2(epub, downloads / epub.name)
-        return BuildResult(fmt, epub, messages, seconds=time.monotonic() - start)
+        return BuildResult(fmt, epub, messages, recovered, seconds=time.monotonic() - start)
     pdf, pages, overfull = _latex_pdf(outdir)
     target = build_dir / "pdf" / pdf.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(pdf, target)
     downloads.mkdir(parents=True, exist_ok=True)
     shutil.copy2(pdf, downloads / pdf.name)
-    return BuildResult(fmt, target, messages, _verbatim_formulas(outdir), time.monotonic() - start, pages, overfull)
+    return BuildResult(fmt, target, messages, recovered + _verbatim_formulas(outdir), time.monotonic() - start,
+                       pages, overfull)
 
 
 def formats_for(choice: str) -> list[str]:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .bibliography import completeness
-from .book import render_book, write_book
+from .book import recover_rejected, render_book, write_book
 from .build import FORMATS, build_format, formats_for
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
@@ -111,10 +111,12 @@ def run(argv: list[str] | None = None) -> int:
             print(f"book/{IMAGE_FOLDER}/: {len(fetched.fetched)} fetched, {len(fetched.present)} already there, "
                   f"{len(fetched.failed)} failed")
             return 1 if fetched.failed else 0
-        _convert(args, project, reporter)
+        book = _convert(args, project, reporter)
         if args.command == "build":
+            def recover(rejections):
+                return recover_rejected(book, rejections, project / "book")
             for fmt in formats_for(args.format):
-                result = build_format(project, fmt, project / "_build", strict=not args.no_strict)
+                result = build_format(project, fmt, project / "_build", strict=not args.no_strict, recover=recover)
                 for line in result.warnings:
                     print(line, file=sys.stderr)
                 for diagnostic in result.diagnostics:

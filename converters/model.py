@@ -265,6 +265,32 @@ def plain_text(inlines: list[Inline]) -> str:
     return "".join(out)
 
 
+def blocks_text(blocks: list[Block]) -> str:
+    """The text of blocks as a reader of the source sees it, one block a paragraph: what a page
+    shows when its markup cannot be typeset (math keeps its TeX, figures their address)."""
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, (Paragraph, Heading)):
+            prefix = "#" * block.level + " " if isinstance(block, Heading) else ""
+            out.append(prefix + plain_text(block.inlines))
+        elif isinstance(block, MathBlock):
+            out.append(f"$${block.tex}$$")
+        elif isinstance(block, CodeBlock):
+            out.append(block.text)
+        elif isinstance(block, Figure):
+            out.append(" ".join(t for t in ("［图］", block.src or "", plain_text(block.caption)) if t))
+        elif isinstance(block, Quote):
+            out.append("\n".join("> " + line for line in blocks_text(block.blocks).split("\n")))
+        elif isinstance(block, ListBlock):
+            out.extend(("- " if not block.ordered else f"{block.start + k}. ") + blocks_text(item)
+                       for k, item in enumerate(block.items))
+        elif isinstance(block, Table):
+            out.extend(" | ".join(plain_text(cell) for cell in row) for row in [block.header, *block.rows])
+        elif isinstance(block, Rule):
+            out.append("----")
+    return "\n\n".join(out)
+
+
 def body_size(blocks: list[Block]) -> int:
     """A rough measure of how much an article says, used to pick the fuller copy."""
     size = 0

@@ -86,6 +86,7 @@ class _Converter:
         self.offset = line_offset
         self.reporter = reporter
         self.heading_shift = 0
+        self.last_level = 1  # the title
         self.current = SourcePos(path, 1 + line_offset)  # the block being converted, for warnings
 
     def pos(self, node: SyntaxTreeNode) -> SourcePos:
@@ -186,8 +187,11 @@ class _Converter:
         if t == "paragraph":
             return self.paragraph(node.children[0] if node.children else node, pos)
         if t == "heading":
-            level = max(2, int(node.tag[1]) + self.heading_shift)
-            return [Heading(min(level, 6), self._only_inlines(node.children[0]), pos)]
+            # One level deeper than the heading before at most: a page that jumps from the title
+            # to `####` has no outline a reader (or Sphinx's table of contents) can follow.
+            level = min(max(2, int(node.tag[1]) + self.heading_shift), self.last_level + 1, 6)
+            self.last_level = level
+            return [Heading(level, self._only_inlines(node.children[0]), pos)]
         if t in ("math_block", "amsmath"):
             return [self.math_block(node.content, pos)]
         if t in ("fence", "code_block"):

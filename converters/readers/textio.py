@@ -51,6 +51,47 @@ def _control_share(text: str) -> float:
     return bad / len(text)
 
 
+def _plausible_share(text: str) -> float:
+    """The share of characters a Chinese article is made of: ASCII, common CJK ideographs,
+    CJK and full-width punctuation, general punctuation, Greek.  A wrong legacy decoding
+    scatters rare ideographs, private-use and compatibility characters instead."""
+    if not text:
+        return 1.0
+    good = 0
+    for ch in text:
+        o = ord(ch)
+        if (32 <= o < 127 or ch in "\t\n\r" or 0x4E00 <= o <= 0x9FFF or 0x3000 <= o <= 0x303F
+                or 0xFF00 <= o <= 0xFFEF or 0x2000 <= o <= 0x206F or 0x0391 <= o <= 0x03C9 or 0xA0 <= o <= 0xFF):
+            good += 1
+    return good / len(text)
+
+
+def _best_legacy(data: bytes) -> Decoded | None:
+    """The legacy encoding that reads `data` strictly into the most plausible text; ties broken
+    by charset-normalizer's measure of chaos (it alone is unreliable on short Chinese texts)."""
+    candidates = []
+    for codec in _LEGACY:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        share = _plausible_share(text)
+        if share >= 0.9 and _control_share(text) < 0.001:
+            candidates.append((share, codec, text))
+    if not candidates:
+        return None
+    top = max(share for share, _, _ in candidates)
+    finalists = [c for c in candidates if c[0] >= top - 0.02]
+    if len(finalists) > 1:
+        chaos = {m.encoding: m.chaos for m in from_bytes(data, cp_isolation=[c[1] for c in finalists],
+                                                           threshold=1.0)}
+        finalists.sort(key=lambda c: (chaos.get(c[1], 1.0), -c[0], _LEGACY.index(c[1])))
+    else:
+        finalists.sort(key=lambda c: -c[0])
+    _, codec, text = finalists[0]
+    return Decoded(text, _NAMES[codec])
+
+
 def decode(data: bytes, shown: str, reporter: Reporter) -> Decoded:
     """Decode a source file's bytes, or raise SkippedSource when they are not text."""
     for bom, codec, name in _BOMS:
@@ -74,11 +115,9 @@ def decode(data: bytes, shown: str, reporter: Reporter) -> Decoded:
             reporter.warn(Code.ENCODING, f"not valid UTF-8 (byte 0x{data[first_error]:02x}); "
                           "undecodable bytes shown as '\ufffd'", SourcePos(shown, line))
             return Decoded(data.decode("utf-8", errors="replace"), "UTF-8")
-    best = from_bytes(data, cp_isolation=_LEGACY).best()
+    best = _best_legacy(data)
     if best is not None:
-        text = str(best)
-        if _control_share(text) < 0.001:
-            return Decoded(text, _NAMES.get(best.encoding, best.encoding))
+        return best
     raise SkippedSource(f"{shown}: not a text file (binary data, or no known text encoding reads it); skipped")
 
 

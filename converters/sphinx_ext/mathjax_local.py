@@ -17,6 +17,17 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 TARGET = "mathjax"  # under _static/
+# Formulas come from sources the book did not write.  MathJax's `safe` extension filters what TeX
+# can put into the page (`\href` only to web addresses, no `\style` / `\class` / `\cssId`
+# beyond its safe lists); `\require` is removed so no formula loads code, and the loader is
+# told where the book's own copy lives.
+SAFE_CONFIG = {
+    "loader": {"load": ["ui/safe"]},
+    "tex": {"packages": {"[-]": ["require", "autoload"]}},
+    "options": {"safeOptions": {"safeProtocols": {"http": True, "https": True, "mailto": True, "file": False,
+                                                  "javascript": False, "data": False}}},
+}
+EXTRA_FILES = ["ui/safe.js"]
 
 
 def mathjax_release() -> Path | None:
@@ -34,6 +45,7 @@ def configure(app: Sphinx, config) -> None:
                        "the HTML loads it from a CDN")
         return
     config.mathjax_path = f"{TARGET}/tex-chtml-full.js"
+    config.mathjax3_config = {**SAFE_CONFIG, **(config.mathjax3_config or {})}
 
 
 def copy_release(app: Sphinx, exception: Exception | None) -> None:
@@ -44,6 +56,9 @@ def copy_release(app: Sphinx, exception: Exception | None) -> None:
     fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
     (target / fonts).mkdir(parents=True, exist_ok=True)
     shutil.copy2(es5 / "tex-chtml-full.js", target / "tex-chtml-full.js")
+    for name in EXTRA_FILES:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(es5 / name, target / name)
     for font in (es5 / fonts).iterdir():
         if not (target / fonts / font.name).exists():
             shutil.copy2(font, target / fonts / font.name)

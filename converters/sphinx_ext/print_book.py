@@ -28,6 +28,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
+from ..texsafety import tex_sandbox_env, unsafe_tex
 from .equations import TAG
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,9 @@ def _check_document(formulas: list[tuple[str, bool]]) -> str:
 
 def failing_formulas(formulas: list[tuple[str, bool]], cache_dir: Path) -> set[int]:
     """Indexes of the formulas xelatex reports an error for (cached by content)."""
-    bad = {i for i, (tex, _) in enumerate(formulas) if not _balanced(tex)}
+    # Unbalanced braces would swallow the check document; a formula that reaches files is never run
+    # (the converter already shows such formulas as code: this covers hand-written pages too).
+    bad = {i for i, (tex, _) in enumerate(formulas) if not _balanced(tex) or unsafe_tex(tex)}
     todo = [(i, f) for i, f in enumerate(formulas) if i not in bad]
     if not todo or shutil.which("xelatex") is None:
         return bad
@@ -125,8 +128,8 @@ def failing_formulas(formulas: list[tuple[str, bool]], cache_dir: Path) -> set[i
         with tempfile.TemporaryDirectory() as tmp:
             tex = Path(tmp) / "check.tex"
             tex.write_text(_check_document([f for _, f in todo]), encoding="utf-8")
-            subprocess.run(["xelatex", "-interaction=nonstopmode", "-no-pdf", "check.tex"], cwd=tmp,
-                           capture_output=True, timeout=600)
+            subprocess.run(["xelatex", "-no-shell-escape", "-interaction=nonstopmode", "-no-pdf", "check.tex"],
+                           cwd=tmp, capture_output=True, timeout=600, env=tex_sandbox_env())
             log = (Path(tmp) / "check.log").read_text(encoding="utf-8", errors="replace")
         failed = set()
         for segment in re.split(r"^KBFORMULA ", log, flags=re.M)[1:]:

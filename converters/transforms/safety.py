@@ -25,22 +25,12 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from ..diagnostics import Code, Reporter
+from ..texsafety import unsafe_tex
 from ..model import (Article, Code as InlineCode, CodeBlock, Emph, Figure, Inline, Link, ListBlock, Math,
-                     MathBlock, Quote, SourcePos, Strong, Table, Text, plain_text, rewrite_inlines, walk)
+                     MathBlock, Quote, SourcePos, Strong, Table, Text, plain_text, walk)
 
 LINK_SCHEMES = ("http", "https", "mailto")
 IMAGE_SCHEMES = ("http", "https")
-
-# Primitives and commands that reach files, the shell, or build commands from characters.
-UNSAFE_TEX = re.compile(
-    r"\\(?:input|include|includeonly|InputIfFileExists|IfFileExists|openin|openout|read|readline|"
-    r"write|immediate|newwrite|newread|closein|closeout|special|catcode|csname|scantokens|endinput|"
-    r"usepackage|RequirePackage|documentclass|includegraphics|verbatiminput|lstinputlisting|"
-    r"directlua|latelua|ShellEscape|pdfshellescape|write18|detokenize|jobname|font|loop|"
-    r"makeatletter|makeatother|ExplSyntaxOn|lowercase|uppercase)(?![A-Za-z@])"
-    r"|\^\^"  # TeX's ^^5c notation turns hex digits into any character, `\` included
-    r"|\\begin\s*\{\s*filecontents")
-
 
 def scheme_of(url: str) -> str | None:
     m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", url)
@@ -53,12 +43,6 @@ def is_safe_link(url: str) -> bool:
 
 def is_safe_image(url: str) -> bool:
     return scheme_of(url) in IMAGE_SCHEMES
-
-
-def unsafe_tex(tex: str) -> str | None:
-    """The first construct of `tex` that may touch files or the shell, or None."""
-    m = UNSAFE_TEX.search(tex)
-    return m.group(0) if m else None
 
 
 def _absolute(url: str, base: str | None) -> str | None:
@@ -110,7 +94,12 @@ def resolve_links(articles: list[Article], reporter: Reporter) -> list[Article]:
                 current[0] = pos
             if isinstance(block, Figure):
                 _resolve_figure(block, base, reporter, article)
-        rewrite_inlines(article.body, rewrite)
+            for attr in ("inlines", "caption"):
+                if isinstance(getattr(block, attr, None), list):
+                    setattr(block, attr, rewrite(getattr(block, attr)))
+            if isinstance(block, Table):
+                block.header = [rewrite(cell) for cell in block.header]
+                block.rows = [[rewrite(cell) for cell in row] for row in block.rows]
     return articles
 
 

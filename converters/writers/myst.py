@@ -20,7 +20,7 @@ from ..readers.mdit_cjk import delimiter_run
 
 from ..model import (walk, Article, Block, Citation, Code, CodeBlock, DocRef, Emph, EqRef, Figure,
                      Heading, Inline, LineBreak, Link, ListBlock, Math, MathBlock, Paragraph,
-                     Quote, Rule, Strong, Table, Text, plain_text)
+                     Quote, Rule, SourcePos, Strong, Table, Text, blocks_text, plain_text)
 
 GENERATOR = "kexue-book"
 
@@ -271,6 +271,20 @@ def front_matter(data: dict) -> str:
     return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
 
 
+def write_literal_myst(article: Article, reason: str) -> str:
+    """The page of an article Sphinx rejected: its text in one literal block, nothing to typeset,
+    so that one bad article never stops the book and no text of it is lost."""
+    ctx = PageContext(article.docname)
+    inlines = InlineRenderer(ctx)
+    text = blocks_text(article.body)
+    fence = _fence(text)
+    note = ("本书无法排版这篇文章的原文格式（" + escape(reason) + "），下面按原文文本收录全文。")
+    out = [front_matter(_page_data(article, literal=True)), f"# {escape(article.meta.title)}", "",
+           directive("container", "article-meta", _byline(article, inlines)), "",
+           directive("warning", "", note), "", f"{fence}text\n{text}\n{fence}"]
+    return "\n".join(out).rstrip() + "\n"
+
+
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
@@ -318,9 +332,7 @@ def directive(name: str, argument: str, body: str, options: dict[str, str] | Non
     return f"{head}\n{opts}{body}\n{fence}"
 
 
-def write_myst(article: Article) -> str:
-    ctx = PageContext(article.docname)
-    blocks = BlockRenderer(ctx)
+def _page_data(article: Article, **extra) -> dict:
     meta = article.meta
     data = {
         "generator": GENERATOR,
@@ -334,14 +346,33 @@ def write_myst(article: Article) -> str:
         "excerpt": article.excerpt,
         "untitled": article.untitled,
         "sources": [str(pos) for pos in article.sources],
+        **extra,
     }
-    data = {k: v for k, v in data.items() if v is not None}
-    out = [front_matter(data), f"# {escape(meta.title)}", "",
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _lines(parts: list[str]) -> int:
+    return "\n".join(parts).count("\n") + 1
+
+
+def write_myst(article: Article, line_map: list[tuple[int, SourcePos]] | None = None) -> str:
+    """The article's page.  `line_map`, when given, receives (first line on the page, source
+    position) for each block of the body, so that Sphinx's messages can name the source."""
+    ctx = PageContext(article.docname)
+    blocks = BlockRenderer(ctx)
+    meta = article.meta
+    out = [front_matter(_page_data(article)), f"# {escape(meta.title)}", "",
            directive("container", "article-meta", _byline(article, blocks.inlines))]
     if article.untitled:
         out += ["", directive("note", "", "这段摘录在来源中没有标题，本书用它开头的文字作为标题。")]
     if article.body:
-        out += ["", blocks.render(article.body)]
+        rendered = [blocks.handlers[type(b)](b) for b in article.body]
+        line = _lines(out) + 2  # after the blank line that follows
+        for block, text in zip(article.body, rendered):
+            if line_map is not None:
+                line_map.append((line, block.pos or article.pos))
+            line += text.count("\n") + 2
+        out += ["", "\n\n".join(rendered)]
     if article.excerpt:
         link = f"[在科学空间阅读全文]({blocks.inlines._target(full_article_url(article))})"
         out += ["", directive("admonition", "摘录", f"本页只收录了这篇文章的开头部分。{link}",
