@@ -318,7 +318,12 @@ def _date(value: object) -> PartialDate | None:
 
 def read_markdown(path: Path, reporter: Reporter, display_path: str | None = None) -> list[Article]:
     shown = display_path or str(path)
-    data, body, offset = _front_matter(read_text(path, shown, reporter), shown, reporter)
+    return parse_markdown(read_text(path, shown, reporter), shown, reporter, path.stem)
+
+
+def parse_markdown(text: str, shown: str, reporter: Reporter, stem: str = "untitled") -> list[Article]:
+    """One article from the text of a Markdown source (`stem` titles it when nothing else does)."""
+    data, body, offset = _front_matter(text, shown, reporter)
     converter = _Converter(shown, offset, reporter)
     tokens = _PARSER.parse(body)
     tree = SyntaxTreeNode(tokens)
@@ -331,7 +336,7 @@ def read_markdown(path: Path, reporter: Reporter, display_path: str | None = Non
         h1 = h1[1:]
     converter.heading_shift = 1 if h1 else 0  # `#` sections become `##`: the title is the page's only H1
     meta = Meta(
-        title=title or path.stem,
+        title=title or stem,
         author=str(data.get("author") or "苏剑林"),
         date=_date(data.get("date")),
         url=str(data["url"]) if data.get("url") else None,

@@ -300,7 +300,11 @@ def _title_from_opening(blocks: list[Block]) -> str:
 
 def read_seed(path: Path, reporter: Reporter, display_path: str | None = None) -> list[Article]:
     shown = display_path or str(path)
-    text = read_text(path, shown, reporter)
+    return parse_seed(read_text(path, shown, reporter), shown, reporter)
+
+
+def parse_seed(text: str, shown: str, reporter: Reporter) -> list[Article]:
+    """The articles of the text of a listing-page scrape."""
     lines = [Line(n, t) for n, t in enumerate(text.splitlines(), 1)]
     lines = _strip_chrome(lines)
     articles: list[Article] = []

@@ -53,7 +53,9 @@ def safe_url(url: str, schemes: tuple[str, ...] = _LINK_SCHEMES) -> str | None:
     when its scheme is not one the book follows (MyST resolves other schemes on this machine)."""
     if _scheme(url) not in schemes:
         return None
-    return re.sub(r"[\x00-\x20\x7f<>()\\`{}|\"]", lambda m: "%%%02X" % ord(m.group(0)), url.strip())
+    url = re.sub(r"[\x00-\x20\x7f<>()\\`{}|\"]", lambda m: "%%%02X" % ord(m.group(0)), url.strip())
+    # `&amp;` in a link destination is an entity to CommonMark: keep the characters themselves.
+    return re.sub(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)", "%26", url)
 
 
 def escape(text: str, line_start: bool = False) -> str:

@@ -1,0 +1,127 @@
+"""The properties "text is data" and "nothing is lost", with their input strategies.
+
+Shared by tests/test_properties.py (a few hundred examples in `make test`) and bench/fuzz.py
+(ten thousand and more).  Each check raises AssertionError with the offending input.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+
+from hypothesis import strategies as st
+
+from converters.book import render_book
+from converters.config import BookConfig
+from converters.diagnostics import Reporter
+from converters.model import Article, CodeBlock, Link, Meta, Paragraph, SourcePos, Text
+from converters.pipeline import assemble
+from converters.readers.markdown import parse_markdown
+from converters.readers.seed_text import parse_seed
+from converters.validate import foreign_markup, page_markup, paragraph_text, same_text
+from converters.writers.myst import BlockRenderer, PageContext, code_language, safe_url, write_myst
+
+# Pieces of syntax that MyST, CommonMark, HTML, TeX or the blog's dialect give a meaning.
+SYNTAX = ["{eval-rst}", "{include}", "{raw}", "{note}", "{eq}`x`", "{doc}`/etc/passwd`", "```", "~~~", ":::",
+          "$$", "$", "\\$", "\\(", "\\[", "<script>", "</script>", "<iframe src=x>", "<!--", "-->", "&amp;",
+          "&#x3C;", "[", "]", "(", ")", "![", "](", "*", "**", "_", "`", "#", "> ", "- ", "1. ", "|", "(t)=",
+          "% ", "+++", "---", "===", "\\begin{equation}", "\\end{equation}", "\\label{a}", "\\eqref{a}",
+          "\\input{/etc/passwd}", "^^5c", "javascript:", "file:///etc/passwd", "path:x", "data:,x",
+          "http://x.y/a_b*c", "《Attention Is All You Need》", "《变分自编码器（一）：原来是这么一回事》",
+          "{{ x }}", "[^1]", "\\", "\\\\", "  ", "\t", "\n", "\n\n", "中文", "，", "。"]
+
+_CHAR = st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn"))
+words = st.lists(st.one_of(st.sampled_from(SYNTAX), st.text(_CHAR, max_size=6)), max_size=12).map("".join)
+one_line = words.map(lambda s: s.replace("\n", " ").replace("\t", " "))
+urls = st.one_of(
+    st.sampled_from(["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>", "file:///etc/passwd",
+                     "path:/etc/passwd", "project:index", "inv:x", "vbscript:x", "../../etc/passwd", "/archives/1",
+                     "#top", "mailto:a@b.c", "https://kexue.fm/archives/5253", "http://a.b/c d(e)<f>`g`{h}|i\"j"]),
+    st.builds(lambda scheme, rest: scheme + rest,
+              st.sampled_from(["http://", "https://", "", "javascript:", "mailto:", " http://"]), one_line))
+
+
+def _own_links(pages: dict[str, str]) -> dict[str, set[str]]:
+    """Per page, the relative links that name another page of the book (the writer's docrefs)."""
+    out = {}
+    for rel, page in pages.items():
+        here = posixpath.dirname(rel)
+        out[rel] = {m.value for m in page_markup(page) if m.kind == "link"
+                    and posixpath.normpath(posixpath.join(here, m.value)) in pages}
+    return out
+
+
+def check_paragraph(text: str) -> None:
+    md = BlockRenderer(PageContext("misc/a")).paragraph(Paragraph([Text(text)]))
+    assert not foreign_markup(md), (text, md, foreign_markup(md))
+    assert same_text(paragraph_text(md), text), (text, md, paragraph_text(md))
+
+
+def check_code_block(info: str, body: str) -> None:
+    md = BlockRenderer(PageContext("misc/a")).code(CodeBlock(body, info))
+    assert not foreign_markup(md), (info, body, md)
+    fences = [m for m in page_markup(md) if m.kind in ("language", "directive")]
+    assert [m.value for m in fences] == ([code_language(info)] if code_language(info) else []), (info, md)
+    assert body.rstrip() in paragraph_text(md) or not body.strip(), (body, md)
+
+
+def check_link(url: str, label: str) -> None:
+    md = BlockRenderer(PageContext("misc/a")).paragraph(Paragraph([Text("见"), Link(url, [Text(label)])]))
+    assert not foreign_markup(md), (url, md, foreign_markup(md))
+    links = [m.value for m in page_markup(md) if m.kind == "link"]
+    from converters.validate import _parser
+    expected = [_parser().normalizeLink(safe_url(url))] if safe_url(url) else []  # punycode, %-escapes
+    assert links == expected, (url, md, links)
+    shown = paragraph_text(md)
+    assert " ".join(label.split()) in " ".join(shown.split()), (label, md, shown)
+
+
+def check_title(title: str, tag: str, category: str) -> None:
+    article = Article(Meta(title=title or "x", tags=[tag], category=category or None,
+                           url="https://kexue.fm/archives/1"),
+                      [Paragraph([Text("正文")])], [SourcePos("x.md", 1)], docname="misc/a1", slug="a1")
+    page = write_myst(article)
+    assert not foreign_markup(page), (title, foreign_markup(page))
+    h1 = re.search(r"<h1>(.*?)</h1>", _render(page), re.S)
+    shown = html.unescape(re.sub(r"<[^>]+>", "", h1.group(1))) if h1 else None
+    assert shown is not None and same_text(shown, title or "x"), (title, page, shown)
+
+
+def _render(page: str) -> str:
+    from converters.validate import _parser
+    return _parser().render(page)
+
+
+def check_sources(markdown: str, seed: str, config: BookConfig) -> None:
+    """Any Markdown and any listing scrape go through the whole converter without an error,
+    and no page of the book holds markup the writer did not make."""
+    reporter = Reporter()
+    articles = parse_markdown(markdown, "fuzz.md", reporter) + parse_seed(seed, "fuzz.txt", reporter)
+    book = assemble(articles, config, reporter)
+    pages = {rel: text for rel, text in render_book(book, config).items() if rel.endswith(".md")}
+    own = _own_links(pages)
+    for rel, page in pages.items():
+        foreign = foreign_markup(page, own[rel])
+        assert not foreign, (markdown, seed, rel, foreign)
+
+
+# Markdown made of the blog's constructs with hostile parts.
+_BLOCKS = st.one_of(
+    words,
+    st.builds(lambda info, body: f"```{info}\n{body}\n```", one_line, words),
+    st.builds(lambda label, url: f"[{label}]({url})", one_line, urls),
+    st.builds(lambda alt, url: f"![{alt}]({url})", one_line, urls),
+    st.builds(lambda tex: f"$${tex}$$", one_line),
+    st.builds(lambda tex: f"\\begin{{equation}}{tex}\\label{{{tex[:5]}}}\\end{{equation}}", one_line),
+    st.builds(lambda level, text: "#" * level + " " + text, st.integers(1, 6), one_line),
+    st.builds(lambda a, b: f"| {a} | {b} |\n| --- | --- |\n| {b} | {a} |", one_line, one_line),
+    st.builds(lambda text: f"<div>{text}</div>", one_line),
+    st.builds(lambda text: f"> {text}", one_line),
+    st.builds(lambda text: f"- {text}\n- {text}", one_line),
+)
+markdown_sources = st.builds(
+    lambda title, url, blocks: f"---\ntitle: {title!r}\nurl: {url!r}\n---\n\n" + "\n\n".join(blocks),
+    one_line, urls, st.lists(_BLOCKS, max_size=8))
+seed_sources = st.builds(
+    lambda title, body: f"{title}\nBy 苏剑林 | 2020-01-02 | 12位读者 | 引用{body}\n", one_line, words)

@@ -1,0 +1,55 @@
+"""Property tests: for any text, title, code-fence info string, link and source, the written
+MyST holds no markup the writer did not make, and shows the source's text.
+
+The properties and strategies live in tests/properties.py; bench/fuzz.py runs the same ones with
+ten thousand examples.  Here a few hundred per run, derandomized so that `make test` is stable.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from converters.config import CONFIG_NAME, load_config
+
+import properties as p
+from conftest import ROOT
+
+CONFIG = load_config(ROOT / CONFIG_NAME)
+FAST = settings(max_examples=150, derandomize=True, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+@FAST
+@given(p.words)
+def test_any_text_is_text(text: str) -> None:
+    p.check_paragraph(text)
+
+
+@FAST
+@given(p.one_line, p.words)
+def test_any_fence_info_is_a_language_or_nothing(info: str, body: str) -> None:
+    p.check_code_block(info, body)
+
+
+@FAST
+@given(p.urls, p.one_line)
+def test_any_link_is_a_web_link_or_text(url: str, label: str) -> None:
+    p.check_link(url, label)
+
+
+@FAST
+@given(p.one_line, p.one_line, p.one_line)
+def test_any_title_tag_and_category_are_text(title: str, tag: str, category: str) -> None:
+    p.check_title(title, tag, category)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(p.markdown_sources, p.seed_sources)
+def test_any_source_gives_pages_without_foreign_markup(markdown: str, seed: str) -> None:
+    p.check_sources(markdown, seed, CONFIG)
+
+
+@given(st.sampled_from(["{eval-rst}", "{include} /etc/passwd", "{raw} html", "{code-cell} python", "python {x}"]))
+def test_known_directive_fences_stay_code(info: str) -> None:
+    p.check_code_block(info, ".. raw:: html\n\n   <script>alert(1)</script>")
