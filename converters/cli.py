@@ -12,6 +12,7 @@ from .book import recover_rejected, render_book, write_book
 from .build import FORMATS, build_format, formats_for
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
+from .fidelity import check_book
 from .images import IMAGE_FOLDER, fetch_images
 from .model import Book, MathBlock, walk
 from .transforms.citations import cited_keys
@@ -37,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
     with_sources(sub.add_parser("fetch-images", help="download the articles' images into book/images/ "
                                 "(needs the network; the book then uses the copies)"))
+    check = sub.add_parser("check", help="convert, build the HTML and report, per article, whether the "
+                           "pages show every paragraph, formula, code block, figure, link and citation "
+                           "(exit status 1 when anything was lost)")
+    with_sources(check)
+    check.add_argument("--json", action="store_true", help="the report as JSON")
     listing = sub.add_parser("list", help="list the articles as the book would hold them")
     with_sources(listing)
     listing.add_argument("--json", action="store_true", help="one JSON object per article, as a list")
@@ -89,6 +95,42 @@ def _convert(args, project: Path, reporter: Reporter) -> Book:
     return book
 
 
+def _check(args, project: Path, reporter: Reporter) -> int:
+    quiet_convert = argparse.Namespace(**{**vars(args), "quiet": True})
+    book = _convert(quiet_convert, project, reporter)
+    literal: set[str] = set()
+
+    def recover(rejections):
+        literal.update(r.docname for r in rejections)
+        return recover_rejected(book, rejections, project / "book")
+
+    result = build_format(project, "html", project / "_build", strict=True, recover=recover)
+    for diagnostic in result.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    report = check_book(book, project / "_build" / "html", literal, project / "_build" / "latex")
+    if args.json:
+        print(report.as_json())
+    else:
+        for a in report.articles:
+            flags = [f"lost {a.lost}" if a.lost else "", "literal" if a.literal else "",
+                     f"{len(a.unresolved_eqrefs)} unresolved \\eqref" if a.unresolved_eqrefs else ""]
+            print(f"{a.docname:<40} ¶{a.paragraphs.shown}/{a.paragraphs.source} ∑{a.formulas.shown}/{a.formulas.source} "
+                  f"code {a.code.shown}/{a.code.source} fig {a.figures.shown}/{a.figures.source} "
+                  f"links {a.links.shown}/{a.links.source} cite {a.citations.shown}/{a.citations.source} "
+                  f"{' '.join(f for f in flags if f)}".rstrip())
+            for text in a.missing_text:
+                print(f"    not in the page: {text}")
+        t = report.totals()
+        print(f"{t['articles']} articles: paragraphs {t['paragraphs']['shown']}/{t['paragraphs']['source']}, "
+              f"formulas {t['formulas']['shown']}/{t['formulas']['source']}, code {t['code']['shown']}/{t['code']['source']}, "
+              f"figures {t['figures']['shown']}/{t['figures']['source']}, links {t['links']['shown']}/{t['links']['source']}, "
+              f"citations {t['citations']['shown']}/{t['citations']['source']}; escaped text runs {t['escaped']}, "
+              f"unresolved \\eqref {t['unresolved_eqrefs']}, blog links outside the book {t['external_article_links']}, "
+              f"literal pages {t['literal_pages']}, PDF verbatim formulas "
+              f"{t['pdf_verbatim'] if t['pdf_verbatim'] is not None else 'n/a (no PDF built)'}; lost {t['lost']}")
+    return 1 if report.lost else 0
+
+
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     project = args.project.resolve()
@@ -111,6 +153,8 @@ def run(argv: list[str] | None = None) -> int:
             print(f"book/{IMAGE_FOLDER}/: {len(fetched.fetched)} fetched, {len(fetched.present)} already there, "
                   f"{len(fetched.failed)} failed")
             return 1 if fetched.failed else 0
+        if args.command == "check":
+            return _check(args, project, reporter)
         book = _convert(args, project, reporter)
         if args.command == "build":
             def recover(rejections):

@@ -148,7 +148,18 @@ class InlineRenderer:
         inner = self.render(node.children, line_start=False)
         if inner.strip() and _parses_as_emphasis(before, marker, inner, after):
             return f"{marker}{inner}{marker}"
-        text = plain_text(node.children).replace("\\", "\\\\")  # docutils unescapes role text
+        if any(not isinstance(c, (Text, Code)) for c in node.children):
+            # A role holds plain text only: formulas, links and citations inside stay what they
+            # are (unemphasised), the text around them is emphasised piece by piece.
+            return "".join(self._role(role, plain_text([c])) if isinstance(c, (Text, Code))
+                           else self.render([c], line_start=False) for c in node.children)
+        return self._role(role, plain_text(node.children))
+
+    @staticmethod
+    def _role(role: str, text: str) -> str:
+        if not text:
+            return ""
+        text = text.replace("\\", "\\\\")  # docutils unescapes role text
         ticks = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
         pad = " " if text.startswith("`") or text.endswith("`") else ""
         return f"{{{role}}}{ticks}{pad}{text}{pad}{ticks}"

@@ -1,0 +1,60 @@
+"""`kexue-book check`: a fidelity report of the built HTML against the sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from converters.cli import run
+
+from conftest import CORPUS, ROOT
+
+# A test-only extension that drops one paragraph from the built page: a loss check must see.
+DROPPING_EXTENSION = '''
+from docutils import nodes
+
+
+def drop(app, doctree):
+    for node in list(doctree.findall(nodes.paragraph)):
+        if "KEXUE-DROP-ME" in node.astext():
+            node.parent.remove(node)
+
+
+def setup(app):
+    app.connect("doctree-read", drop)
+    return {"parallel_read_safe": True}
+'''
+
+
+def _report(project: Path, sources: list[str], capsys) -> tuple[int, dict]:
+    code = run(["--project", str(project), "check", "--json", *sources])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_seeds_and_corpus_lose_nothing(project: Path, capsys) -> None:
+    sources = [str(ROOT / "sources")] + ([str(CORPUS)] if CORPUS.is_dir() else [])
+    code, report = _report(project, sources, capsys)
+    totals = report["totals"]
+    assert code == 0 and totals["lost"] == 0, [a for a in report["articles"] if a["lost"]]
+    assert totals["paragraphs"]["source"] > 100 and totals["paragraphs"]["shown"] == totals["paragraphs"]["source"]
+    if CORPUS.is_dir():
+        assert totals["formulas"]["source"] > 1000 and totals["formulas"]["shown"] == totals["formulas"]["source"]
+        assert totals["figures"]["source"] > 0 and totals["citations"]["source"] > 0
+        assert totals["unresolved_eqrefs"] == 0
+
+
+def test_a_lost_paragraph_is_reported(project: Path, capsys) -> None:
+    (project / "drop_marker.py").write_text(DROPPING_EXTENSION, encoding="utf-8")
+    with open(project / "conf.py", "a", encoding="utf-8") as conf:
+        conf.write("\nsys.path.insert(0, str(Path(__file__).parent))\nextensions.append('drop_marker')\n")
+    source = project / "a.md"
+    source.write_text("---\ntitle: 丢段落\nurl: https://kexue.fm/archives/90201\n---\n\n第一段。\n\n"
+                      "第二段KEXUE-DROP-ME会被测试扩展删掉。\n\n第三段，公式$x^2$。\n", encoding="utf-8")
+    code, report = _report(project, [str(source)], capsys)
+    article = report["articles"][0]
+    assert code == 1 and report["totals"]["lost"] == 1
+    assert article["paragraphs"] == {"source": 3, "shown": 2}
+    assert article["missing_text"] == ["第二段KEXUE-DROP-ME会被测试扩展删掉。"]
+    assert article["formulas"] == {"source": 1, "shown": 1}
