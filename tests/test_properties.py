@@ -53,3 +53,9 @@ def test_any_source_gives_pages_without_foreign_markup(markdown: str, seed: str)
 @given(st.sampled_from(["{eval-rst}", "{include} /etc/passwd", "{raw} html", "{code-cell} python", "python {x}"]))
 def test_known_directive_fences_stay_code(info: str) -> None:
     p.check_code_block(info, ".. raw:: html\n\n   <script>alert(1)</script>")
+
+
+def test_unparseable_addresses_never_crash() -> None:
+    # Found by bench/fuzz.py: urljoin raised "Invalid IPv6 URL" for an article url `http://[`.
+    p.check_sources("---\nurl: 'http://\\['\n---\n\n[a](/archives/1) ![b](http://[x/a.png) [c](https://[)\n",
+                    "", CONFIG)

@@ -45,21 +45,40 @@ def is_safe_image(url: str) -> bool:
     return scheme_of(url) in IMAGE_SCHEMES
 
 
+def is_web_address(url: str) -> bool:
+    """An http(s) address that parses, with a host (`http://[` does not: found by bench/fuzz.py)."""
+    if not is_safe_image(url):
+        return False
+    try:
+        return bool(urlsplit(url.strip()).netloc)
+    except ValueError:
+        return False
+
+
+def _join(base: str, url: str) -> str | None:
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return None
+
+
 def _absolute(url: str, base: str | None) -> str | None:
     """`url` made absolute against the article's page, or None when it cannot be a safe link."""
     url = url.strip()
     scheme = scheme_of(url)
     if scheme is not None:
-        return url if scheme in LINK_SCHEMES else None
+        if scheme == "mailto":
+            return url
+        return url if scheme in LINK_SCHEMES and is_web_address(url) else None
     if base is None or not url or not url.startswith(("/", "#", "?")):
         return None  # `a.md`, `../x`: a file beside the source, which the book does not read
-    joined = urljoin(base, url)
-    return joined if scheme_of(joined) in ("http", "https") and urlsplit(joined).netloc else None
+    joined = _join(base, url)
+    return joined if joined is not None and is_web_address(joined) else None
 
 
 def resolve_links(articles: list[Article], reporter: Reporter) -> list[Article]:
     for article in articles:
-        if article.meta.url and not is_safe_image(article.meta.url):
+        if article.meta.url and not is_web_address(article.meta.url):
             reporter.warn(Code.UNSAFE_LINK, f"the article's url '{article.meta.url}' is not a web address; "
                           "dropped", article.pos)
             article.meta.url = None
@@ -106,10 +125,10 @@ def resolve_links(articles: list[Article], reporter: Reporter) -> list[Article]:
 def _resolve_figure(figure: Figure, base: str | None, reporter: Reporter, article: Article) -> None:
     if figure.src is not None and scheme_of(figure.src) is None and base is not None \
             and figure.src.strip().startswith("/"):
-        absolute = urljoin(base, figure.src.strip())
-        if is_safe_image(absolute):
+        absolute = _join(base, figure.src.strip())
+        if absolute is not None and is_web_address(absolute):
             figure.src = absolute
-    if figure.src is not None and scheme_of(figure.src) not in (None, *IMAGE_SCHEMES):
+    if figure.src is not None and scheme_of(figure.src) is not None and not is_web_address(figure.src):
         reporter.warn(Code.UNSAFE_LINK, f"image '{figure.src[:80]}' is not a web address; "
                       "shown as a placeholder", figure.pos or article.pos)
         figure.src = None
