@@ -94,3 +94,25 @@ def test_formulas_render_offline(browser, site) -> None:
     page.close()
     assert errors == [] and outside == []
     assert rendered >= 1 and broken == 0 and number == "(1)"
+
+
+def test_mathjax_is_safe_with_formulas_from_sources(browser, site) -> None:
+    """The book's MathJax drops `\\href` to a script address and knows no `\\require`."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site}/vae/index.html")
+    page.click("text=变分自编码器（七）：球面上的VAE（vMF-VAE）")
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("MathJax.startup.promise")
+    result = page.evaluate("""async () => {
+        const script = await MathJax.tex2chtmlPromise('\\\\href{javascript:alert(1)}{x} + \\\\href{https://kexue.fm}{y}');
+        const required = await MathJax.tex2chtmlPromise('\\\\require{html} x');
+        return {hrefs: [...script.querySelectorAll('[href]')].map(e => e.getAttribute('href')),
+                requireUndefined: required.querySelector('mjx-merror') !== null
+                                  || required.textContent.includes('\\\\require')};
+    }""")
+    page.close()
+    assert errors == []
+    assert result["hrefs"] and set(result["hrefs"]) == {"https://kexue.fm"}  # the script address dropped
+    assert result["requireUndefined"] is True  # shown as an unknown command, not run
