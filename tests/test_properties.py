@@ -59,3 +59,8 @@ def test_unparseable_addresses_never_crash() -> None:
     # Found by bench/fuzz.py: urljoin raised "Invalid IPv6 URL" for an article url `http://[`.
     p.check_sources("---\nurl: 'http://\\['\n---\n\n[a](/archives/1) ![b](http://[x/a.png) [c](https://[)\n",
                     "", CONFIG)
+
+
+def test_an_exclamation_mark_before_a_link_stays_text() -> None:
+    # Found by bench/fuzz.py: `[\![](http://x)` was written as `\[![](http://x)`, an image.
+    p.check_sources("---\ntitle: t\n---\n\n[\\![](http://x.y/{eval-rst})\n\n感叹！[链接](http://x.y/)\n", "", CONFIG)

@@ -119,6 +119,8 @@ class InlineRenderer:
                 piece = self.emphasis(node, before, after)
             else:
                 piece = self.handlers[type(node)](node)
+            if piece.startswith("[") and out and re.search(r"(?<!\\)(\\\\)*!$", out[-1]):
+                out[-1] = out[-1][:-1] + "\\!"  # text `!` before a link would make it an image
             out.append(piece)
             if isinstance(node, LineBreak):
                 line_start = True
