@@ -237,10 +237,13 @@ def walk(node: object) -> Iterator[object]:
             yield from walk(value)
 
 
-def rewrite_inlines(blocks: list[Block], rewrite) -> None:
+def rewrite_inlines(blocks: list[Block], rewrite, visit=None) -> None:
     """Replace every inline list of the blocks (paragraphs, headings, captions, table cells)
-    by `rewrite(list)`; `rewrite` handles nesting inside inlines (emphasis) itself."""
+    by `rewrite(list)`; `rewrite` handles nesting inside inlines (emphasis) itself.  `visit(node)`,
+    when given, sees each node first (to follow source positions, say)."""
     for node in walk(blocks):
+        if visit is not None:
+            visit(node)
         for attr in ("inlines", "caption"):
             value = getattr(node, attr, None)
             if isinstance(value, list):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from converters.cli import run
 
 from conftest import CORPUS, ROOT

@@ -21,20 +21,13 @@ link cannot get round them; here the problems are reported with their source pos
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin, urlsplit
 
 from ..diagnostics import Code, Reporter
 from ..texsafety import unsafe_tex
+from ..urls import IMAGE_SCHEMES, LINK_SCHEMES, scheme_of
 from ..model import (Article, Code as InlineCode, CodeBlock, Emph, Figure, Inline, Link, ListBlock, Math,
-                     MathBlock, Quote, SourcePos, Strong, Table, Text, plain_text, walk)
-
-LINK_SCHEMES = ("http", "https", "mailto")
-IMAGE_SCHEMES = ("http", "https")
-
-def scheme_of(url: str) -> str | None:
-    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", url)
-    return m.group(1).lower() if m else None
+                     MathBlock, Quote, SourcePos, Strong, Text, plain_text, rewrite_inlines)
 
 
 def is_safe_link(url: str) -> bool:
@@ -107,18 +100,13 @@ def resolve_links(articles: list[Article], reporter: Reporter) -> list[Article]:
                     out.append(Text(f"（{node.url}）"))
             return out
 
-        for block in walk(article.body):
-            pos = getattr(block, "pos", None)
-            if isinstance(pos, SourcePos):
-                current[0] = pos
+        def visit(block) -> None:
+            if isinstance(getattr(block, "pos", None), SourcePos):
+                current[0] = block.pos
             if isinstance(block, Figure):
                 _resolve_figure(block, base, reporter, article)
-            for attr in ("inlines", "caption"):
-                if isinstance(getattr(block, attr, None), list):
-                    setattr(block, attr, rewrite(getattr(block, attr)))
-            if isinstance(block, Table):
-                block.header = [rewrite(cell) for cell in block.header]
-                block.rows = [[rewrite(cell) for cell in row] for row in block.rows]
+
+        rewrite_inlines(article.body, rewrite, visit)
     return articles
 
 
@@ -157,15 +145,11 @@ def guard_tex(articles: list[Article], reporter: Reporter) -> list[Article]:
                 result.append(node)
             return result
 
-        for node in walk(article.body):
+        def visit(node, pos=pos) -> None:
             if isinstance(getattr(node, "pos", None), SourcePos):
                 pos[0] = node.pos
-            for attr in ("inlines", "caption"):
-                if isinstance(getattr(node, attr, None), list):
-                    setattr(node, attr, inline(getattr(node, attr)))
-            if isinstance(node, Table):
-                node.header = [inline(cell) for cell in node.header]
-                node.rows = [[inline(cell) for cell in row] for row in node.rows]
+
+        rewrite_inlines(article.body, inline, visit)
     return articles
 
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import yaml
 
 from ..images import IMAGE_FOLDER
+from ..urls import IMAGE_SCHEMES, LINK_SCHEMES, scheme_of
 from ..readers.mdit_cjk import delimiter_run
 
 from ..model import (walk, Article, Block, Citation, Code, CodeBlock, DocRef, Emph, EqRef, Figure,
@@ -34,13 +35,6 @@ _ORDERED_MARKER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 # A code block's language is a plain word (Pygments' names: c++, objective-c, f#, …) or nothing:
 # a fence's info string `{name}` would make it a directive.
 _LANGUAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+#.-]{0,40}")
-_LINK_SCHEMES = ("http", "https", "mailto")
-_IMAGE_SCHEMES = ("http", "https")
-
-
-def _scheme(url: str) -> str | None:
-    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", url)
-    return m.group(1).lower() if m else None
 
 
 def code_language(info: str) -> str:
@@ -48,10 +42,10 @@ def code_language(info: str) -> str:
     return info if _LANGUAGE.fullmatch(info or "") else ""
 
 
-def safe_url(url: str, schemes: tuple[str, ...] = _LINK_SCHEMES) -> str | None:
+def safe_url(url: str, schemes: tuple[str, ...] = LINK_SCHEMES) -> str | None:
     """`url` percent-encoded so that it is one token of a MyST link or directive line, or None
     when its scheme is not one the book follows (MyST resolves other schemes on this machine)."""
-    if _scheme(url) not in schemes:
+    if scheme_of(url) not in schemes:
         return None
     url = re.sub(r"[\x00-\x20\x7f<>()\\`{}|\"]", lambda m: "%%%02X" % ord(m.group(0)), url.strip())
     # `&amp;` in a link destination is an entity to CommonMark: keep the characters themselves.
@@ -242,7 +236,7 @@ class BlockRenderer:
     def figure(self, node: Figure) -> str:
         caption = self.inlines.render(node.caption) if node.caption else ""
         src = node.src if node.src is None or node.src.startswith(f"/{IMAGE_FOLDER}/") \
-            else safe_url(node.src, _IMAGE_SCHEMES)
+            else safe_url(node.src, IMAGE_SCHEMES)
         if src is None:
             body = f"**［图］** {caption}\n\n（原图未随文本保存）"
             fence = _fence(body)
