@@ -100,6 +100,10 @@ def rejected_pages(messages: list[str], book_dir: Path) -> list[Rejection] | Non
 
 
 def _run_sphinx(project: Path, builder: str, outdir: Path, build_dir: Path, strict: bool):
+    if builder == "epub" and outdir.exists():
+        # Sphinx's EPUB builder lists files left by the previous run a second time in the spine
+        # (epubcheck RSC-005); the doctrees are elsewhere, so only the writing starts afresh.
+        shutil.rmtree(outdir)
     proc = subprocess.run(sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict),
                           cwd=project, capture_output=True, text=True)
     return proc.returncode, [line for line in proc.stderr.splitlines() if line.strip()]
@@ -109,10 +113,6 @@ def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool,
             recover: Recover | None = None) -> tuple[Path, list[str], list[Diagnostic]]:
     builder = BUILDERS[fmt]
     outdir = build_dir / ("latex" if fmt == "pdf" else fmt)
-    if fmt == "epub" and outdir.exists():
-        # Sphinx's EPUB builder lists files left by the previous run a second time in the spine
-        # (epubcheck RSC-005); the doctrees are elsewhere, so only the writing starts afresh.
-        shutil.rmtree(outdir)
     code, messages = _run_sphinx(project, builder, outdir, build_dir, strict)
     recovered: list[Diagnostic] = []
     if code != 0 and recover is not None:
@@ -121,8 +121,6 @@ def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool,
         diagnostics = recover(rejections) if rejections else None
         if diagnostics is not None:
             recovered = diagnostics
-            if fmt == "epub" and outdir.exists():
-                shutil.rmtree(outdir)
             code, messages = _run_sphinx(project, builder, outdir, build_dir, strict)
     if code != 0:
         first = next((m for m in messages if "WARNING" in m or "ERROR" in m), messages[-1] if messages else "")

@@ -30,8 +30,8 @@ from .model import (Article, Book, Citation, CodeBlock, DocRef, EqRef, Figure, H
                     Paragraph, Table, Text, walk)
 from .model import Code as InlineCode
 from .transforms.naming import archive_id
+from .writers.myst import MYST_SYNTAX
 
-_SYNTAX = re.compile(r"[\\`*_\[\]<>$&{}|~#]")
 _BLANK = re.compile(r"\s+")
 
 
@@ -123,14 +123,12 @@ def check_article(article: Article, page: Path, literal: bool, pdf_verbatim: int
             report.paragraphs.source += 1
             runs = [r for r in _text_runs(inlines) if _squash(r)]
             missing = [r for r in runs if _squash(r) not in shown_text]
-            report.escaped += sum(1 for r in runs if _SYNTAX.search(r))
+            report.escaped += sum(1 for r in runs if MYST_SYNTAX.search(r))
             if missing:
                 report.missing_text.extend(r[:80] for r in missing[: 3 - len(report.missing_text)])
             else:
                 report.paragraphs.shown += 1
-        if isinstance(node, Math):
-            report.formulas.source += 1
-        elif isinstance(node, MathBlock):
+        if isinstance(node, (Math, MathBlock)):
             report.formulas.source += 1
         elif isinstance(node, CodeBlock):
             report.code.source += 1

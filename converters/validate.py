@@ -15,11 +15,12 @@ from functools import lru_cache
 
 from markdown_it.renderer import RendererHTML
 
+from .urls import LINK_SCHEMES, scheme_of
+
 # What the writer emits, and nothing else (writers/myst.py and book.py).
 WRITER_DIRECTIVES = {"container", "note", "warning", "admonition", "only", "rubric", "footbibliography",
                      "code-block", "figure", "toctree", "kexue-downloads", "bibliography"}
 WRITER_ROLES = {"eq", "footcite", "strong", "emphasis"}
-LINK_SCHEMES = ("http:", "https:", "mailto:")
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,25 @@ def foreign_markup(page: str, own_links: set[str] = frozenset()) -> list[Markup]
             continue
         if m.kind == "language" and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_+#.-]*", m.value):
             continue
-        if m.kind == "link" and (m.value.lower().startswith(LINK_SCHEMES) or m.value in own_links):
+        if m.kind == "link" and (scheme_of(m.value) in LINK_SCHEMES or m.value in own_links):
             continue
         out.append(m)
     return out
 
 
+def render(markdown: str) -> str:
+    """The HTML MyST's Markdown parser makes of `markdown` (no Sphinx)."""
+    return _parser().render(markdown)
+
+
+def normalize_link(url: str) -> str:
+    """A link address as the parser stores it (host in punycode, other characters %-escaped)."""
+    return _parser().normalizeLink(url)
+
+
 def paragraph_text(markdown: str) -> str:
     """The text a reader sees of rendered Markdown: tags removed, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", _parser().render(markdown)))
+    return html.unescape(re.sub(r"<[^>]+>", "", render(markdown)))
 
 
 def same_text(a: str, b: str) -> bool:

@@ -19,7 +19,7 @@ from converters.model import Article, CodeBlock, Link, Meta, Paragraph, SourcePo
 from converters.pipeline import assemble
 from converters.readers.markdown import parse_markdown
 from converters.readers.seed_text import parse_seed
-from converters.validate import foreign_markup, page_markup, paragraph_text, same_text
+from converters.validate import foreign_markup, normalize_link, page_markup, paragraph_text, render, same_text
 from converters.writers.myst import BlockRenderer, PageContext, code_language, safe_url, write_myst
 
 # Pieces of syntax that MyST, CommonMark, HTML, TeX or the blog's dialect give a meaning.
@@ -70,8 +70,7 @@ def check_link(url: str, label: str) -> None:
     md = BlockRenderer(PageContext("misc/a")).paragraph(Paragraph([Text("见"), Link(url, [Text(label)])]))
     assert not foreign_markup(md), (url, md, foreign_markup(md))
     links = [m.value for m in page_markup(md) if m.kind == "link"]
-    from converters.validate import _parser
-    expected = [_parser().normalizeLink(safe_url(url))] if safe_url(url) else []  # punycode, %-escapes
+    expected = [normalize_link(safe_url(url))] if safe_url(url) else []  # punycode, %-escapes
     assert links == expected, (url, md, links)
     shown = paragraph_text(md)
     assert " ".join(label.split()) in " ".join(shown.split()), (label, md, shown)
@@ -83,14 +82,9 @@ def check_title(title: str, tag: str, category: str) -> None:
                       [Paragraph([Text("正文")])], [SourcePos("x.md", 1)], docname="misc/a1", slug="a1")
     page = write_myst(article)
     assert not foreign_markup(page), (title, foreign_markup(page))
-    h1 = re.search(r"<h1>(.*?)</h1>", _render(page), re.S)
+    h1 = re.search(r"<h1>(.*?)</h1>", render(page), re.S)
     shown = html.unescape(re.sub(r"<[^>]+>", "", h1.group(1))) if h1 else None
     assert shown is not None and same_text(shown, title or "x"), (title, page, shown)
-
-
-def _render(page: str) -> str:
-    from converters.validate import _parser
-    return _parser().render(page)
 
 
 def check_sources(markdown: str, seed: str, config: BookConfig) -> None:

@@ -30,17 +30,9 @@ from ..model import (Article, Code as InlineCode, CodeBlock, Emph, Figure, Inlin
                      MathBlock, Quote, SourcePos, Strong, Text, plain_text, rewrite_inlines)
 
 
-def is_safe_link(url: str) -> bool:
-    return scheme_of(url) in LINK_SCHEMES
-
-
-def is_safe_image(url: str) -> bool:
-    return scheme_of(url) in IMAGE_SCHEMES
-
-
 def is_web_address(url: str) -> bool:
     """An http(s) address that parses, with a host (`http://[` does not: found by bench/fuzz.py)."""
-    if not is_safe_image(url):
+    if scheme_of(url) not in IMAGE_SCHEMES:
         return False
     try:
         return bool(urlsplit(url.strip()).netloc)

@@ -27,7 +27,7 @@ GENERATOR = "kexue-book"
 
 # ASCII punctuation that is syntax anywhere in a MyST paragraph (CommonMark,
 # dollarmath, roles `{x}`, substitutions, entities, tables).
-_ESCAPE_ANYWHERE = re.compile(r"([\\`*_\[\]<>$&{}|~#])")
+MYST_SYNTAX = re.compile(r"([\\`*_\[\]<>$&{}|~#])")
 # Syntax only where a line starts: list items, quotes, comments, setext
 # underlines, thematic breaks, targets `(name)=`, colon fences, ordered items `1.`.
 _LINE_START_CHAR = re.compile(r"^[-+=>%]|^:::|^\(.*\)=\s*$")
@@ -54,7 +54,7 @@ def safe_url(url: str, schemes: tuple[str, ...] = LINK_SCHEMES) -> str | None:
 
 def escape(text: str, line_start: bool = False) -> str:
     """Make `text` read as itself in MyST, whatever it contains."""
-    text = _ESCAPE_ANYWHERE.sub(r"\\\1", text)
+    text = MYST_SYNTAX.sub(r"\\\1", text)
     if line_start:
         text = text.lstrip()  # leading blanks could make an indented code block
         if _LINE_START_CHAR.match(text):
