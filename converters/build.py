@@ -56,11 +56,13 @@ class BuildResult:
 
 def sphinx_command(project: Path, builder: str, outdir: Path, doctrees: Path, strict: bool = True) -> list[str]:
     cmd = [sys.executable, "-m", "sphinx", "-b", builder, "-c", str(project), "-d", str(doctrees),
-           str(project / "book"), str(outdir), "-q", "--keep-going"]
+           str(project / "book"), str(outdir), "-q", "--keep-going", "--no-color"]
     if strict:
         cmd.insert(3, "-W")
     return cmd
 
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # Sphinx's messages about a page: `/…/book/misc/a1.md:20: WARNING: text [type]`.
 _PAGE_MESSAGE = re.compile(r"^(?P<path>\S[^:]*?\.md)(?::(?P<line>\d+))?: (?:WARNING|ERROR|SEVERE|CRITICAL): "
@@ -106,7 +108,9 @@ def _run_sphinx(project: Path, builder: str, outdir: Path, build_dir: Path, stri
         shutil.rmtree(outdir)
     proc = subprocess.run(sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict),
                           cwd=project, capture_output=True, text=True)
-    return proc.returncode, [line for line in proc.stderr.splitlines() if line.strip()]
+    # --no-color is not enough where FORCE_COLOR is set (CI): the messages are parsed, so no escapes.
+    stderr = _ANSI_ESCAPE.sub("", proc.stderr)
+    return proc.returncode, [line for line in stderr.splitlines() if line.strip()]
 
 
 def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool,
