@@ -34,6 +34,8 @@ PROPERTIES = {
     "title, tag, category": ((p.one_line, p.one_line, p.one_line), p.check_title),
     "whole sources (Markdown + scrape)": ((p.markdown_sources, p.seed_sources),
                                           lambda md, seed: p.check_sources(md, seed, CONFIG)),
+    "whole sources (page + feed item)": ((p.one_line, p.urls, p.html_bodies),
+                                         lambda title, url, body: p.check_web_sources(title, url, body, CONFIG)),
 }
 
 

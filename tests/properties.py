@@ -119,3 +119,50 @@ markdown_sources = st.builds(
     one_line, urls, st.lists(_BLOCKS, max_size=8))
 seed_sources = st.builds(
     lambda title, body: f"{title}\nBy 苏剑林 | 2020-01-02 | 12位读者 | 引用{body}\n", one_line, words)
+
+
+def _attr(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+# HTML made of what the blog's pages and feeds hold, with hostile parts (as text and as markup).
+_HTML_BLOCKS = st.one_of(
+    words.map(lambda text: f"<p>{html.escape(text)}</p>"),
+    words.map(lambda text: f"<p>{text}</p>"),  # unescaped: whatever the HTML parser makes of it
+    st.builds(lambda info, body: f'<pre><code class="language-{_attr(info)}">{html.escape(body)}</code></pre>',
+              one_line, words),
+    st.builds(lambda label, url: f'<p><a href="{_attr(url)}">{html.escape(label)}</a></p>', one_line, urls),
+    st.builds(lambda alt, url: f'<p><img src="{_attr(url)}" alt="{_attr(alt)}"><br>{html.escape(alt)}</p>',
+              one_line, urls),
+    st.builds(lambda tex: f'<p><script type="math/tex; mode=display">{tex}</script></p>', one_line),
+    st.builds(lambda tex: f'<p><script>{tex}</script><iframe src="{_attr(tex)}"></iframe>'
+                          f'<span class="katex"><annotation encoding="application/x-tex">{html.escape(tex)}'
+                          f'</annotation></span></p>', one_line),
+    st.builds(lambda level, text: f"<h{level}>{html.escape(text)}</h{level}>", st.integers(1, 6), one_line),
+    st.builds(lambda a, b: f"<table><tr><th>{html.escape(a)}</th></tr><tr><td>{html.escape(b)}</td></tr></table>",
+              one_line, one_line),
+    st.builds(lambda text: f"<blockquote><ul><li>{html.escape(text)}</li></ul></blockquote>", one_line),
+)
+html_bodies = st.lists(_HTML_BLOCKS, max_size=8).map("\n".join)
+
+
+def check_web_sources(title: str, url: str, body: str, config: BookConfig) -> None:
+    """Any page and any feed item go through the whole converter without an error, and no page
+    of the book holds markup the writer did not make."""
+    from converters.readers.feed import parse_feed
+    from converters.readers.webpage import parse_page
+
+    reporter = Reporter()
+    page = (f'<html><head><title>{html.escape(title)}</title><link rel="canonical" href="{_attr(url)}"></head>'
+            f'<body><article><h1>{html.escape(title)}</h1>\n{body}\n</article></body></html>')
+    feed = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+            f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>'
+            f'<item><title>{html.escape(title)}</title><link>{html.escape(url)}</link>'
+            f'<content:encoded>{html.escape(body)}</content:encoded></item></channel></rss>')
+    articles = parse_page(page, "fuzz.html", reporter) + parse_feed(feed, "fuzz.xml", reporter)
+    book = assemble(articles, config, reporter)
+    pages = {rel: text for rel, text in render_book(book, config).items() if rel.endswith(".md")}
+    own = _own_links(pages)
+    for rel, text in pages.items():
+        foreign = foreign_markup(text, own[rel])
+        assert not foreign, (title, url, body, rel, foreign)

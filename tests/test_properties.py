@@ -50,6 +50,12 @@ def test_any_source_gives_pages_without_foreign_markup(markdown: str, seed: str)
     p.check_sources(markdown, seed, CONFIG)
 
 
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(p.one_line, p.urls, p.html_bodies)
+def test_any_page_or_feed_item_gives_pages_without_foreign_markup(title: str, url: str, body: str) -> None:
+    p.check_web_sources(title, url, body, CONFIG)
+
+
 @given(st.sampled_from(["{eval-rst}", "{include} /etc/passwd", "{raw} html", "{code-cell} python", "python {x}"]))
 def test_known_directive_fences_stay_code(info: str) -> None:
     p.check_code_block(info, ".. raw:: html\n\n   <script>alert(1)</script>")

@@ -8,13 +8,20 @@ from typing import Callable
 
 from ..diagnostics import Code, Reporter, SkippedSource, SourceError
 from ..model import Article, SourcePos
+from .feed import read_feed
 from .markdown import read_markdown
 from .seed_text import read_seed
+from .webpage import read_page
 
 Reader = Callable[[Path, Reporter, str], list[Article]]
 READERS: dict[str, Reader] = {
     ".txt": read_seed,
     ".md": read_markdown,
+    ".html": read_page,
+    ".htm": read_page,
+    ".xml": read_feed,
+    ".rss": read_feed,
+    ".atom": read_feed,
 }
 
 
@@ -26,18 +33,29 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
+def _page_assets(path: Path) -> bool:
+    """A file in the `NAME_files/` folder a browser saves beside `NAME.html` (styles, scripts, images)."""
+    for folder in path.parents:
+        if folder.name.endswith("_files") and any(
+                (folder.parent / (folder.name[:-len("_files")] + ext)).is_file() for ext in (".html", ".htm")):
+            return True
+    return False
+
+
 def collect_sources(paths: list[Path], reporter: Reporter) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                if child.suffix in READERS:
+                if _page_assets(child):
+                    continue
+                if child.suffix.lower() in READERS:
                     files.append(child)
                 else:
                     reporter.warn(Code.UNREADABLE, f"no reader for '{child.suffix or child.name}' files; skipped",
                                   SourcePos(shown_path(child), 1))
         elif path.is_file():
-            if path.suffix not in READERS:
+            if path.suffix.lower() not in READERS:
                 raise SourceError(f"{shown_path(path)}: no reader for '{path.suffix}' files "
                                   f"(known: {', '.join(sorted(READERS))})")
             files.append(path)
@@ -50,7 +68,7 @@ def read_sources(paths: list[Path], reporter: Reporter) -> list[Article]:
     articles: list[Article] = []
     for path in collect_sources(paths, reporter):
         try:
-            articles.extend(READERS[path.suffix](path, reporter, shown_path(path)))
+            articles.extend(READERS[path.suffix.lower()](path, reporter, shown_path(path)))
         except SkippedSource as exc:  # one binary file never stops the book
             reporter.warn(Code.BINARY_SOURCE, str(exc).split(": ", 1)[1], SourcePos(shown_path(path), 1))
     return articles

@@ -19,7 +19,7 @@ from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from ..diagnostics import Code, Reporter
-from ..model import (Article, Block, CodeBlock, Emph, Figure, Heading, Inline, LineBreak, Link, ListBlock,
+from ..model import (Article, Block, CodeBlock, Emph, Heading, Inline, LineBreak, Link, ListBlock,
                      MathBlock, Meta, Paragraph, PartialDate, Quote, Rule, SourcePos, Strong, Table, Text,
                      plain_text)
 from ..model import Code as InlineCode
@@ -27,6 +27,7 @@ from ..model import Math
 from .macros import MacroTable, expand_article_macros
 from .mdit_cjk import cjk_emphasis_plugin, is_cjk
 from .plain_inlines import math_or_refs
+from .figures import image_inline, join_figures
 from .texmath import DISPLAY_ENVS, analyse_display
 from .textio import read_text
 
@@ -34,7 +35,6 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
 _TEXT_ENV = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVS) + r")\}.*?\\end\{\1\}", re.S)
 _TEXT_EQREF = re.compile(r"\\eqref\{([^{}]+)\}")
-_ORIGINAL_IMAGE = "点击查看原图"
 # An escaped dollar `\$` is a dollar sign, not a math delimiter.  markdown-it turns it into a
 # plain `$` when it joins text, after which it cannot be told from an unbalanced one; until the
 # text is read it travels as this private-use character.
@@ -120,8 +120,7 @@ class _Converter:
                 out.append(Link(child.attrs.get("href", ""), self._only_inlines(child),
                                 child.attrs.get("title") or None))
             elif t == "image":
-                alt = plain_text(self._only_inlines(child)) or "图"
-                out.append(Link(child.attrs.get("src", ""), [Text(f"［图：{alt}］")]))
+                out.append(image_inline(child.attrs.get("src", ""), plain_text(self._only_inlines(child))))
             elif t == "math_inline":
                 out.extend(math_or_refs(child.content))
             elif t == "math_inline_double":
@@ -173,7 +172,7 @@ class _Converter:
         out: list[Block] = []
         for node in nodes:
             out.extend(self.block(node))
-        return self._figures(out)
+        return join_figures(out)
 
     def math_block(self, tex: str, pos: SourcePos) -> MathBlock:
         display = analyse_display(tex)
@@ -243,52 +242,6 @@ class _Converter:
                 else:
                     rows.append(cells)
         return Table(header, rows, pos)
-
-    def _figures(self, blocks: list[Block]) -> list[Block]:
-        """`[![alt](src)](href "点击查看原图")` + a caption paragraph repeating alt → one figure."""
-        out: list[Block] = []
-        i = 0
-        while i < len(blocks):
-            figure = _as_figure(blocks[i])
-            if figure is None:
-                out.append(blocks[i])
-                i += 1
-                continue
-            nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-            if isinstance(nxt, Paragraph) and _as_figure(nxt) is None and \
-                    _same_caption(plain_text(nxt.inlines), figure.alt):
-                figure.caption = nxt.inlines
-                i += 1
-            out.append(figure)
-            i += 1
-        return out
-
-
-def _as_figure(block: Block) -> Figure | None:
-    if not isinstance(block, Paragraph):
-        return None
-    nodes = [n for n in block.inlines if not (isinstance(n, Text) and not n.text.strip())]
-    if len(nodes) != 1 or not isinstance(nodes[0], Link):
-        return None
-    link = nodes[0]
-    inner = [n for n in link.children if not (isinstance(n, Text) and not n.text.strip())]
-    # An image alone in its paragraph became Link(src, [Text("［图：alt］")]) in inlines().
-    if len(inner) == 1 and isinstance(inner[0], Link) and inner[0].children and \
-            isinstance(inner[0].children[0], Text) and inner[0].children[0].text.startswith("［图："):
-        image, href = inner[0], link.url
-    elif len(inner) == 1 and isinstance(inner[0], Text) and inner[0].text.startswith("［图：") and \
-            re.search(r"\.(png|jpe?g|gif|svg|webp)(\?|$)", link.url, re.I):
-        image, href = link, None
-    else:
-        return None
-    alt = image.children[0].text[len("［图："):-1] if isinstance(image.children[0], Text) else ""
-    return Figure([Text(alt)] if alt and alt != "图" else [], image.url, href, alt, block.pos)
-
-
-def _same_caption(text: str, alt: str) -> bool:
-    def norm(s: str) -> str:
-        return re.sub(r"\s+", "", s)
-    return bool(alt) and norm(text) == norm(alt)
 
 
 def _front_matter(text: str, shown: str, reporter: Reporter) -> tuple[dict, str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 from ..diagnostics import Code, Reporter
 from ..model import Article, Paragraph, body_size, plain_text
@@ -68,13 +69,52 @@ def _find_full_article(excerpt: Article, candidates: list[Article]) -> Article |
     return None
 
 
+def url_key(url: str | None) -> str | None:
+    """The comparison form of an article's address: scheme, `www.`, case of the host, a
+    trailing `/` and the fragment do not matter (`http://kexue.fm/archives/8404/`)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = parts.netloc.lower().removeprefix("www.")
+    if not host:
+        return None
+    path = parts.path.rstrip("/")
+    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
 def merge_duplicates(articles: list[Article]) -> list[Article]:
-    """Group by normalised title (`（七）：` equals `(七):`), keeping first-seen order;
-    then fold untitled excerpts into the full article they are the opening of."""
-    groups: dict[str, list[Article]] = {}
+    """Group the copies of each article, keeping first-seen order: by url first (the same
+    address is the same article, whatever its title says), then by normalised title
+    (`（七）：` equals `(七):`) for copies without a url or joining a group without one; two
+    articles of one title at different addresses stay two.  Then fold untitled excerpts into
+    the full article they are the opening of."""
+    groups: list[list[Article]] = []
+    by_url: dict[str, int] = {}
+    by_title: dict[str, list[int]] = {}
+    group_urls: list[set[str]] = []
     for article in articles:
-        groups.setdefault(title_key(article.meta.title), []).append(article)
-    merged = [merge_group(copies) for copies in groups.values()]
+        ukey, tkey = url_key(article.meta.url), title_key(article.meta.title)
+        if ukey is not None and ukey in by_url:
+            index = by_url[ukey]
+        else:
+            same_title = by_title.get(tkey, [])
+            # A copy with a url joins a same-titled group that has no url yet; one without joins the first.
+            index = next((g for g in same_title if ukey is None or not group_urls[g]), None)
+            if index is None:
+                index = len(groups)
+                groups.append([])
+                group_urls.append(set())
+                by_title.setdefault(tkey, []).append(index)
+        groups[index].append(article)
+        if index not in by_title.setdefault(tkey, []):
+            by_title[tkey].append(index)  # a later copy without url may carry this title
+        if ukey is not None:
+            by_url.setdefault(ukey, index)
+            group_urls[index].add(ukey)
+    merged = [merge_group(copies) for copies in groups]
     titled = [a for a in merged if not a.untitled]
     out: list[Article] = []
     absorbed: dict[int, list[Article]] = {}

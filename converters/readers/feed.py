@@ -1,0 +1,106 @@
+"""Reader for the blog's feed (`.xml`, `.rss`, `.atom`): every item an article.
+
+feedparser reads RSS 2.0 and Atom alike.  An item's body is its full text (`content:encoded`,
+Atom `content`), read by `html_body` exactly as an article page's body is; an item that carries
+only a summary is an excerpt of the article at its link.  An RSS item's `<category>`s are the
+category and the tags: a `domain` naming tags or categories decides, else the first is the
+category and the rest are tags (as the blog lists them).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from pathlib import Path
+
+import feedparser
+
+from ..diagnostics import Code, Reporter
+from ..model import Article, Meta, PartialDate, SourcePos
+from .html_body import BodyContext, HtmlBody, parse_fragment
+from .macros import MacroTable, expand_article_macros
+from .textio import read_text
+
+_ITEM_START = re.compile(r"<(?:item|entry)[\s>]")
+_BODY_START = re.compile(r"<(?:content:encoded|content|description|summary)[\s>]")
+
+
+def read_feed(path: Path, reporter: Reporter, display_path: str | None = None) -> list[Article]:
+    shown = display_path or str(path)
+    return parse_feed(read_text(path, shown, reporter), shown, reporter)
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def parse_feed(text: str, shown: str, reporter: Reporter) -> list[Article]:
+    # The bodies are read by our own HTML reader, which keeps nothing from the markup but text,
+    # math, links and images: feedparser's sanitiser would only drop MathJax's saved TeX.
+    parsed = feedparser.parse(text, sanitize_html=False, resolve_relative_uris=True)
+    if not parsed.version and not parsed.entries:
+        problem = getattr(parsed, "bozo_exception", None)
+        reporter.warn(Code.UNREADABLE, f"not an RSS or Atom feed{f' ({problem})' if problem else ''}; skipped",
+                      SourcePos(shown, 1))
+        return []
+    starts = [m.start() for m in _ITEM_START.finditer(text)]
+    articles: list[Article] = []
+    for k, entry in enumerate(parsed.entries):
+        start = starts[k] if k < len(starts) else 0
+        body_at = _BODY_START.search(text, start)
+        articles.append(_article(entry, shown, _line(text, start),
+                                 _line(text, body_at.start()) - 1 if body_at else _line(text, start) - 1, reporter))
+    if parsed.bozo and not articles:
+        reporter.warn(Code.UNREADABLE, f"the feed is malformed ({parsed.bozo_exception}); no item read",
+                      SourcePos(shown, 1))
+    return articles
+
+
+def _date(entry) -> PartialDate | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            # feedparser gives UTC; the blog's date is its own (Beijing) day, as the page shows it.
+            local = calendar.timegm(value) + 8 * 3600
+            day = time.gmtime(local)
+            return PartialDate(day.tm_year, day.tm_mon, day.tm_mday)
+    return None
+
+
+def _taxonomy(entry) -> tuple[str | None, list[str]]:
+    category: str | None = None
+    tags: list[str] = []
+    plain: list[str] = []
+    for tag in entry.get("tags") or []:
+        term = " ".join(str(tag.get("term") or tag.get("label") or "").split())
+        if not term:
+            continue
+        scheme = (tag.get("scheme") or "").lower()
+        if "tag" in scheme:
+            tags.append(term)
+        elif "categor" in scheme and category is None:
+            category = term
+        else:
+            plain.append(term)
+    if category is None and plain:
+        category, plain = plain[0], plain[1:]
+    return category, tags + [t for t in plain if t not in tags]
+
+
+def _article(entry, shown: str, line: int, body_line: int, reporter: Reporter) -> Article:
+    url = (entry.get("link") or "").strip() or None
+    contents = [c for c in entry.get("content") or [] if (c.get("value") or "").strip()]
+    excerpt = not contents
+    markup = contents[0]["value"] if contents else (entry.get("summary") or "")
+    category, tags = _taxonomy(entry)
+    title = " ".join(str(entry.get("title") or "").split())
+    meta = Meta(title=title or (url or f"item {line}"), date=_date(entry), url=url, category=category, tags=tags)
+    if entry.get("author"):
+        meta.author = " ".join(str(entry.get("author")).split())
+    body = HtmlBody(BodyContext(shown, body_line, url), reporter).convert(parse_fragment(markup))
+    if not title:
+        reporter.warn(Code.UNTITLED, "a feed item without a title; named after its address", SourcePos(shown, line))
+    article = Article(meta, body, [SourcePos(shown, line)], excerpt=excerpt, untitled=not title)
+    expand_article_macros(article, MacroTable(), reporter)  # one item is one page for MathJax
+    return article

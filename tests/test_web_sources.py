@@ -1,0 +1,215 @@
+"""Articles as the blog serves them: its pages (as served, and as saved after MathJax 2 ran) and
+its feed give the book the Markdown gives; hand-made pages and feeds cover the rest.
+
+The round trips render ../shared/corpus with tests/blogsite.py and skip without the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from blogsite import feed_xml, page_html, split_article
+from conftest import CORPUS, ROOT, built_project
+from converters.book import render_book
+from converters.cli import run
+from converters.config import load_config
+from converters.diagnostics import Code, Reporter
+from converters.model import Article, Figure, MathBlock, Meta, Paragraph, SourcePos, Text, blocks_text, walk
+from converters.pipeline import load_book
+from converters.readers.webpage import parse_page
+from converters.transforms.merge import merge_duplicates
+
+WEB = ROOT / "tests" / "web"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the corpus is not at {CORPUS} (it lives in shared/)")
+_SOURCES_FIELD = re.compile(r"^sources:\n(?:- .*\n)*", re.M)
+
+
+@pytest.fixture(scope="module")
+def blog_forms(tmp_path_factory) -> Path:
+    """The corpus as pages, as MathJax-2-saved pages and as one feed."""
+    out = tmp_path_factory.mktemp("blog")
+    articles = sorted(CORPUS.glob("*.md"))
+    for folder, mathjax in (("pages", None), ("mathjax2", 2)):
+        (out / folder).mkdir()
+        for path in articles:
+            (out / folder / f"{path.stem}.html").write_text(page_html(path, mathjax), encoding="utf-8")
+    (out / "feed.xml").write_text(feed_xml(articles), encoding="utf-8")
+    return out
+
+
+def book_pages(*sources: Path) -> tuple[dict[str, str], Reporter]:
+    """The book's MyST pages, their `sources` field left out (the only thing that names the form)."""
+    config = load_config(ROOT / "kexue-book.yaml")
+    reporter = Reporter()
+    pages = render_book(load_book(list(sources), config, reporter), config)
+    return {name: _SOURCES_FIELD.sub("", text) for name, text in pages.items()}, reporter
+
+
+@needs_corpus
+@pytest.mark.parametrize("form", ["pages", "mathjax2", "feed.xml"])
+def test_the_blog_forms_give_the_markdown_book(blog_forms: Path, form: str) -> None:
+    expected, _ = book_pages(CORPUS)
+    got, reporter = book_pages(blog_forms / form)
+    assert reporter.diagnostics == []
+    assert sorted(got) == sorted(expected)
+    for name in expected:
+        assert got[name] == expected[name], name
+    # The MathJax-2 copies hold drawn glyphs next to the TeX: none of them reached the book.
+    assert "MathJax" not in "".join(got.values())
+
+
+@needs_corpus
+@pytest.mark.parametrize("form", ["pages", "feed.xml"])
+def test_list_shows_every_article_with_its_url_and_date(blog_forms: Path, form: str, capsys) -> None:
+    assert run(["list", str(blog_forms / form), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    front = [split_article(path)[0] for path in sorted(CORPUS.glob("*.md"))]
+    assert len(records) == len(front) == 12
+    assert {(r["url"], r["date"]) for r in records} == {(f["url"], str(f["date"])) for f in front}
+
+
+@needs_corpus
+def test_every_form_together_gives_one_page_per_article(blog_forms: Path) -> None:
+    config = load_config(ROOT / "kexue-book.yaml")
+    alone = load_book([ROOT / "sources", CORPUS], config, Reporter())
+    together = load_book([ROOT / "sources", CORPUS, blog_forms / "pages", blog_forms / "mathjax2",
+                          blog_forms / "feed.xml"], config, Reporter())
+    assert len(together.articles) == len(alone.articles)
+    urls = [a.meta.url for a in together.articles if a.meta.url]
+    assert len(urls) == len(set(urls))
+    for article in together.articles:
+        if article.meta.url and any(str(p).startswith(str(CORPUS)) or "corpus" in str(p) for p in article.sources):
+            forms = {Path(p.path).suffix for p in article.sources}
+            assert {".md", ".html", ".xml"} <= forms, article.meta.title
+
+
+@needs_corpus
+@pytest.mark.sphinx
+def test_the_book_of_pages_shows_the_blog_numbers_links_and_figures(blog_forms: Path, tmp_path_factory) -> None:
+    from test_corpus import blog_numbers
+
+    project = built_project(tmp_path_factory.mktemp("pages") / "project", [str(blog_forms / "pages")])
+    totals = {"numbered": 0, "eqref_links": 0, "figures": 0}
+    for source in sorted(CORPUS.glob("*.md")):
+        markdown = source.read_text("utf-8")
+        expected, eqrefs = blog_numbers(markdown)
+        (html,) = (project / "_build" / "html").glob(f"*/a{source.stem}.html")
+        page = BeautifulSoup(html.read_text("utf-8"), "html.parser")
+        for link in page.select("span.eqno a.headerlink"):
+            link.decompose()
+        assert [s.get_text(strip=True) for s in page.select("span.eqno")] == expected, source.name
+        article = page.select_one("article")
+        links = article.select("a[href^='#equation-']")
+        assert len(links) >= eqrefs and all(article.find(id=a["href"][1:]) for a in links), source.name
+        figures = article.select("figure")
+        assert len(figures) == markdown.count('"点击查看原图")'), source.name
+        totals["numbered"] += len(expected)
+        totals["eqref_links"] += len(links)
+        totals["figures"] += len(figures)
+    assert totals["numbered"] > 0 and totals["eqref_links"] > 0 and totals["figures"] > 0
+
+
+# --- hand-made pages and feeds ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def web_book(tmp_path_factory) -> Path:
+    return built_project(tmp_path_factory.mktemp("web") / "project", [str(WEB)])
+
+
+def _page(project: Path, slug: str) -> BeautifulSoup:
+    (html,) = (project / "_build" / "html").glob(f"*/{slug}.html")
+    return BeautifulSoup(html.read_text("utf-8"), "html.parser")
+
+
+@pytest.mark.sphinx
+def test_a_page_gives_its_article_and_nothing_of_the_chrome(web_book: Path) -> None:
+    page = _page(web_book, "a90001")
+    text = page.select_one("article").get_text(" ", strip=True)
+    for kept in ("正文第一段", "加粗", "强调", "E = mc^2", "x^2+y^2", "相对地址的图", "引用的一段话",
+                 "准确率", "第二点", "正文最后一段", "147338位读者", "分类：信息时代", "标签：VAE、测试"):
+        assert kept in text, kept
+    for chrome in ("最近评论", "读者甲", "发表评论", "评论者", "分享到微博", "相关日志", "不相干的文章",
+                   "脚本写出的文字", "Copyright", "首页", "数学研究", "转载到请包括"):
+        assert chrome not in text, chrome
+    article = page.select_one("article")
+    assert article.select_one("img")["src"] == "https://kexue.fm/usr/uploads/2021/05/100.png"
+    assert article.select_one("figcaption span.caption-text").get_text(strip=True) == "相对地址的图"
+    assert [s.get_text(strip=True) for s in article.select("span.eqno")][0].startswith("(1)")
+    assert article.select_one("a[href^='#equation-']") is not None
+    assert article.select_one("div.highlight-python").get_text().strip() == 'print("hello")  # <tag>'
+    assert article.select_one("table") is not None
+
+
+@pytest.mark.sphinx
+def test_a_page_without_by_line_and_a_page_without_known_containers(web_book: Path) -> None:
+    pages = {p.stem: BeautifulSoup(p.read_text("utf-8"), "html.parser")
+             for p in (web_book / "_build" / "html").glob("*/*.html")}
+    by_title = {page.select_one("h1").get_text(strip=True).rstrip("#"): page for page in pages.values()
+                if page.select_one("h1")}
+    plain = by_title["没有署名行的文章"].select_one("article")
+    text = plain.get_text(" ", strip=True)
+    assert "某作者 · 2020年6月3日" in text and "Archives" not in text and "Posted in" not in text
+    assert plain.select_one("img")["src"] == "https://blog.example.org/2020/06/post/images/fig1.png"
+    assert plain.select_one("figcaption span.caption-text").get_text(strip=True) == "图1：相对路径"
+    readable = by_title["无容器的页面"].select_one("article").get_text(" ", strip=True)
+    assert "第三段正文" in readable and "短链接" not in readable and "关于" not in readable
+
+
+@pytest.mark.sphinx
+def test_an_atom_feed_and_an_item_with_only_a_summary(web_book: Path) -> None:
+    full = _page(web_book, "a90002").select_one("article")
+    assert "分类：数学研究" in full.get_text() and "标签：优化器" in full.get_text()
+    assert [s.get_text(strip=True) for s in full.select("span.eqno")][0].startswith("(1)")
+    summary = _page(web_book, "a90003").select_one("article")
+    link = summary.select_one("div.excerpt-note a")
+    assert link is not None and link["href"] == "https://kexue.fm/archives/90003"
+
+
+def test_formulas_come_from_saved_tex_never_from_glyphs() -> None:
+    reporter = Reporter()
+    markup = """<html><head><title>公式</title></head><body><article><h1>公式</h1>
+<p>甲<span class="MathJax_Preview">x2</span><span class="MathJax"><nobr>GLYPHS</nobr></span><script type="math/tex">x^2</script>乙</p>
+<p>丙<span class="katex"><span class="katex-mathml"><math><semantics><mi>y</mi><annotation encoding="application/x-tex">y_1</annotation></semantics></math></span><span class="katex-html">KATEXGLYPHS</span></span>丁</p>
+<div class="MathJax_Display"><span class="MathJax">DISPLAYGLYPHS</span></div><script type="math/tex; mode=display">\\begin{equation}z\\label{z}\\end{equation}</script>
+<p>戊<mjx-container class="MathJax" jax="CHTML"><mjx-math>LOST</mjx-math></mjx-container>己</p>
+</article></body></html>"""
+    (article,) = parse_page(markup, "saved.html", reporter)
+    text = blocks_text(article.body)
+    assert "$x^2$" in text and "$y_1$" in text and "GLYPHS" not in text and "KATEX" not in text
+    (display,) = [n for n in walk(article.body) if isinstance(n, MathBlock)]
+    assert display.tex == "z" and display.numbered and display.label == "z"
+    # MathJax 3 output saved without its TeX: kept as its text, with a warning naming the line.
+    assert [(d.code, d.pos.line) for d in reporter.diagnostics] == [(Code.UNREADABLE, 5)]
+
+
+def test_a_browsers_saved_files_folder_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text((WEB / "chrome.html").read_text("utf-8"), encoding="utf-8")
+    (tmp_path / "page_files").mkdir()
+    (tmp_path / "page_files" / "jquery.js").write_text("var x;", encoding="utf-8")
+    (tmp_path / "page_files" / "100.png").write_bytes(b"\x89PNG\r\n")
+    reporter = Reporter()
+    book = load_book([tmp_path], load_config(ROOT / "kexue-book.yaml"), reporter)
+    assert len(book.articles) == 1 and reporter.diagnostics == []
+    assert any(isinstance(n, Figure) for n in walk(book.articles[0].body))
+
+
+def _article(title: str, url: str | None, text: str) -> Article:
+    return Article(Meta(title=title, url=url), [Paragraph([Text(text)])], [SourcePos("x", 1)])
+
+
+def test_copies_merge_by_url_first_then_by_title() -> None:
+    merged = merge_duplicates([
+        _article("旧标题", "https://kexue.fm/archives/1", "甲"),
+        _article("新标题", "http://www.kexue.fm/archives/1/", "甲乙"),  # same address: same article
+        _article("同名", "https://kexue.fm/archives/2", "丙"),
+        _article("同名", "https://kexue.fm/archives/3", "丁"),  # same title, another address: another article
+        _article("同名", None, "丙丙丙"),  # no address: joins the first of that title
+        _article("新标题", None, "戊"),  # a title known from a copy met by its address
+    ])
+    assert [(a.meta.title, len(a.sources)) for a in merged] == [("旧标题", 3), ("同名", 2), ("同名", 1)]
