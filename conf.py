@@ -36,6 +36,7 @@ extensions = [
     "converters.sphinx_ext.downloads",
     "converters.sphinx_ext.stale_output",
     "converters.sphinx_ext.html_safety",
+    "converters.sphinx_ext.hover_previews",
 ]
 exclude_patterns = ["_build", ".venv"]
 source_suffix = {".md": "markdown"}
@@ -76,7 +77,12 @@ html_theme_options = {
     "show_toc_level": 2,
     "home_page_in_toc": True,
     "use_download_button": True,
-    "extra_footer": f'文章作者：{_book.author}，原载于<a href="{_book.blog_url}">{_book.blog_name}</a>。',
+    # One credit line: the theme's author and copyright items would name the author twice more.
+    "footer_content_items": ["extra-footer.html"],
+    "extra_footer": f'文章作者：{_book.author}，原载于<a href="{_book.blog_url}">{_book.blog_name}</a>；'
+                    '本书由 kexue-book 排版。',
+    # One search box: the sidebar's field; the header's copy of it goes.
+    "navbar_persistent": [],
 }
 
 # --- PDF: xelatex, ctex/xeCJK, Noto CJK (serif text, sans headings) -------------------------

@@ -27,6 +27,8 @@ class BookInfo:
     blog_url: str = "https://kexue.fm"
     language: str = "zh_CN"
     description: str = ""
+    # When the blog's pages were read (ISO date): the `urldate` of each article's 引用本文 entry.
+    accessed: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def parse_config(data: object, source: str = CONFIG_NAME) -> BookConfig:
     if unknown:
         raise ConfigError(f"{source}: book: unknown key(s) {', '.join(sorted(unknown))}")
     info = BookInfo(**{k: str(v).strip() for k, v in book.items()})
+    if info.accessed and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", info.accessed):
+        raise ConfigError(f"{source}: book: accessed: expected a date like 2026-11-22, not '{info.accessed}'")
 
     rules: list[SeriesRule] = []
     seen: set[str] = set()

@@ -200,6 +200,7 @@ class Meta:
     url: str | None = None
     category: str | None = None
     tags: list[str] = field(default_factory=list)
+    accessed: str | None = None  # ISO date the url was read (biblatex's urldate)
     series: str | None = None  # the chapter key, set by the series transform
     part: int | None = None
 

@@ -27,6 +27,8 @@ def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
     articles = normalize_titles(articles)   # titles as the blog prints them
     articles = merge_duplicates(articles)   # one article per title, the fullest body
     report_empty(articles, reporter)
+    for article in articles:  # the book's reading date where a source does not give its own
+        article.meta.accessed = article.meta.accessed or config.book.accessed or None
     articles = resolve_links(articles, reporter)  # relative → absolute; unsafe schemes → text
     articles = guard_tex(articles, reporter)      # formulas that could touch files → their source as code
     learn_article_urls(articles)            # `[《title》](…/archives/N)` gives that article's url

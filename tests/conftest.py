@@ -50,3 +50,11 @@ def project(tmp_path: Path) -> Path:
 def seed_book(tmp_path_factory) -> Path:
     """The book of the embedded sources/, built once for the whole test run."""
     return built_project(tmp_path_factory.mktemp("seeds") / "project", [str(ROOT / "sources")])
+
+
+@pytest.fixture(scope="session")
+def corpus_book(tmp_path_factory) -> Path:
+    """The book of the seeds and the corpus (../shared/corpus), built once; skipped without the corpus."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"the corpus is not at {CORPUS} (it lives in shared/)")
+    return built_project(tmp_path_factory.mktemp("corpus") / "project", [str(ROOT / "sources"), str(CORPUS)])

@@ -24,15 +24,23 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def site(seed_book):
-    project = seed_book
+def _serve(project: Path):
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project / "_build" / "html"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def site(seed_book):
+    yield from _serve(seed_book)
+
+
+@pytest.fixture(scope="module")
+def corpus_site(corpus_book):
+    yield from _serve(corpus_book)
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +124,57 @@ def test_mathjax_is_safe_with_formulas_from_sources(browser, site) -> None:
     assert errors == []
     assert result["hrefs"] and set(result["hrefs"]) == {"https://kexue.fm"}  # the script address dropped
     assert result["requireUndefined"] is True  # shown as an unknown command, not run
+
+
+def _hover(page, selector: str) -> str:
+    """Hover over the first link matching `selector` and return the preview's HTML."""
+    page.hover(selector)
+    page.wait_for_selector("div.kexue-preview", timeout=5000)
+    html = page.inner_html("div.kexue-preview")
+    page.mouse.move(0, 0)
+    page.wait_for_selector("div.kexue-preview", state="detached", timeout=5000)
+    return html
+
+
+def test_hover_previews_show_formula_citation_and_article(browser, corpus_site) -> None:
+    """On the corpus book: an \\eqref link previews its formula (rendered, with its number), a
+    citation its entry, a link to another article its title and opening; nothing is fetched."""
+    page = browser.new_page()
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The articles' figures are the blog's remote images (until `kexue-book fetch-images` copies
+    # them): those requests are refused here; anything else leaving the machine fails the test.
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(corpus_site)
+               else route.abort())
+    page.on("request", lambda req: outside.append(req.url)
+            if not req.url.startswith(corpus_site) and req.resource_type != "image" else None)
+    page.goto(f"{corpus_site}/capsule/a5112.html")
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("MathJax.startup.promise")
+    link = page.query_selector("article a.reference.internal[href^='#equation-']")
+    target = link.get_attribute("href")[1:]
+    number = page.inner_text(f"[id='{target}'] span.eqno").strip().rstrip("#").strip()
+    equation = _hover(page, f"article a.reference.internal[href='#{target}']")
+    assert "mjx-container" in equation and number in equation
+    citation = _hover(page, "article a.footnote-reference")
+    assert "Dynamic Routing Between Capsules" in citation
+    page.goto(f"{corpus_site}/vae/a8404.html")
+    article = _hover(page, "article a.reference.internal[href='a7381.html']")
+    assert "变分自编码器（五）" in article and "苏剑林" in article
+    page.close()
+    assert errors == [] and outside == []
+
+
+def test_one_search_box_and_one_author_credit(browser, corpus_site) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(corpus_site)
+               else route.abort())
+    page.goto(f"{corpus_site}/vae/a8404.html")
+    fields = [f for f in page.query_selector_all(".search-button-field, form.bd-search input") if f.is_visible()]
+    footer = page.inner_text("footer.bd-footer-content")
+    cite = page.inner_text("div.highlight-bibtex")
+    page.close()
+    assert len(fields) == 1
+    assert footer.count("苏剑林") == 1
+    assert "url={https://kexue.fm/archives/8404}" in cite and "\\url" not in cite and "urldate={" in cite

@@ -39,11 +39,6 @@ def blog_numbers(markdown: str) -> tuple[list[str], int]:
     return numbers, len(re.findall(r"\\eqref\{", body))
 
 
-@pytest.fixture(scope="module")
-def corpus_book(tmp_path_factory) -> Path:
-    return built_project(tmp_path_factory.mktemp("corpus") / "project", [str(ROOT / "sources"), str(CORPUS)])
-
-
 def test_equation_numbers_and_eqrefs_match_the_blog(corpus_book: Path) -> None:
     totals = {"articles": 0, "numbered_source": 0, "numbered_html": 0, "eqrefs": 0, "eqref_links": 0}
     for source in sorted(CORPUS.glob("*.md")):

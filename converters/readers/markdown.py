@@ -269,6 +269,10 @@ def _date(value: object) -> PartialDate | None:
     return PartialDate(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 
+def _iso(date: PartialDate | None) -> str | None:
+    return date.iso() if date is not None else None
+
+
 def read_markdown(path: Path, reporter: Reporter, display_path: str | None = None) -> list[Article]:
     shown = display_path or str(path)
     return parse_markdown(read_text(path, shown, reporter), shown, reporter, path.stem)
@@ -295,6 +299,7 @@ def parse_markdown(text: str, shown: str, reporter: Reporter, stem: str = "untit
         url=str(data["url"]) if data.get("url") else None,
         category=str(data["category"]) if data.get("category") else None,
         tags=[str(t) for t in data.get("tags") or []],
+        accessed=_iso(_date(data.get("accessed") or data.get("urldate"))),
     )
     article = Article(meta, converter.blocks(children), [SourcePos(shown, 1)])
     expand_article_macros(article, MacroTable(), reporter)

@@ -43,6 +43,7 @@ def merge_group(copies: list[Article]) -> Article:
     meta.url = meta.url or next((c.meta.url for c in copies if c.meta.url), None)
     meta.category = meta.category or next((c.meta.category for c in copies if c.meta.category), None)
     meta.tags = meta.tags or next((c.meta.tags for c in copies if c.meta.tags), [])
+    meta.accessed = max((c.meta.accessed for c in copies if c.meta.accessed), default=None)
     return merged
 
 

@@ -304,7 +304,10 @@ def cite_this_article(article: Article) -> str:
     lines = [f"@online{{{key},", f"        title={{{meta.title}}},", f"        author={{{meta.author}}},"]
     if meta.date and meta.date.complete:
         lines += [f"        year={{{meta.date.year}}},", f"        month={{{_MONTHS[meta.date.month - 1]}}},"]
-    lines += [f"        url={{\\url{{{meta.url}}}}},", "}"]
+    lines.append(f"        url={{{meta.url}}},")  # biblatex wants the bare address (no \\url)
+    if meta.accessed:
+        lines.append(f"        urldate={{{meta.accessed}}},")
+    lines.append("}")
     return "\n".join(lines)
 
 
