@@ -2,13 +2,17 @@
 #   make book   build the book from sources/ as HTML, PDF and EPUB (creates .venv on first use)
 #   make test   run every test
 #   make html / make pdf / make epub   one format only
+#   make serve  live preview on http://127.0.0.1:8000 (HOST=, PORT= to change)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SOURCES ?= sources
 
-.PHONY: book html pdf epub test clean distclean
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: book html pdf epub serve test clean distclean
 
 $(STAMP): pyproject.toml
 	scripts/debian-deps base
@@ -27,6 +31,10 @@ html: $(STAMP)
 pdf epub: $(STAMP)
 	scripts/debian-deps book
 	$(BIN)/kexue-book build $(SOURCES) --format $@
+
+# Live preview: rebuilds the HTML when a source, a page or kexue-book.yaml changes.
+serve: $(STAMP)
+	$(BIN)/kexue-book serve $(SOURCES) --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	scripts/debian-deps test

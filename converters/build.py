@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .config import CONFIG_NAME
 from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
 from .texsafety import tex_sandbox_env
@@ -52,6 +54,21 @@ class BuildResult:
         if rejected:
             facts.append(f"{rejected} page(s) as literal text")
         return f"{self.format}: {self.output} ({', '.join(facts)})"
+
+
+def autobuild_command(project: Path, sources: list[Path], host: str, port: int) -> list[str]:
+    """sphinx-autobuild for a live preview: it serves the HTML and rebuilds it when a page of
+    book/ or a source changes; before each rebuild the sources are converted again (pages that
+    did not change are not rewritten, so Sphinx reads only what changed)."""
+    convert = [sys.executable, "-m", "converters", "--project", str(project), "convert", "-q",
+               *[str(s) for s in sources]]
+    cmd = [sys.executable, "-m", "sphinx_autobuild", str(project / "book"), str(project / "_build" / "html"),
+           "-c", str(project), "-d", str(project / "_build" / "doctrees" / "html"), "-q", "--no-color",
+           "--host", host, "--port", str(port), "--pre-build", shlex.join(convert),
+           "--watch", str(project / CONFIG_NAME)]
+    for source in sources:
+        cmd += ["--watch", str(source)]
+    return cmd
 
 
 def sphinx_command(project: Path, builder: str, outdir: Path, doctrees: Path, strict: bool = True) -> list[str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 from .bibliography import completeness
 from .book import recover_rejected, render_book, write_book
-from .build import FORMATS, build_format, formats_for
+from .build import FORMATS, autobuild_command, build_format, formats_for
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
 from .fidelity import check_book
@@ -43,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
                            "(exit status 1 when anything was lost)")
     with_sources(check)
     check.add_argument("--json", action="store_true", help="the report as JSON")
+    serve = sub.add_parser("serve", help="live preview: convert, serve the HTML and rebuild it when a source, "
+                           "a page or the config changes (sphinx-autobuild); Ctrl-C stops it")
+    with_sources(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="default: 8000; 0 picks a free port")
     listing = sub.add_parser("list", help="list the articles as the book would hold them")
     with_sources(listing)
     listing.add_argument("--json", action="store_true", help="one JSON object per article, as a list")
@@ -156,6 +162,10 @@ def run(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return _check(args, project, reporter)
         book = _convert(args, project, reporter)
+        if args.command == "serve":
+            sources = [s.resolve() for s in args.sources or [project / "sources"]]
+            print(f"serving http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+            return subprocess.call(autobuild_command(project, sources, args.host, args.port), cwd=project)
         if args.command == "build":
             def recover(rejections):
                 return recover_rejected(book, rejections, project / "book")

@@ -118,7 +118,7 @@ def test_excerpts_figures_and_merges(built: Path) -> None:
     assert "点击阅读全文" not in svd.get_text()
     gan = _html(built, _docname(built, "互怼的艺术"))
     body = gan.select_one("article").get_text()
-    assert "另一个情况是" in body and body.count("GAN,全称") == 1
+    assert "另一个情况是" in body and body.count("GAN，全称") == 1  # the blog's full-width comma
     assert "2017年6月8日" in body and "300933位读者" in body
 
 

@@ -8,6 +8,7 @@ one warning naming its source line; removed articles gone from the output.
 
 from __future__ import annotations
 
+import json
 import codecs
 import os
 import re
@@ -98,6 +99,11 @@ def test_no_script_iframe_or_handler_from_a_source(hostile_book) -> None:
             src = script.get("src")
             if src:
                 assert not re.match(r"^[a-z]+:", src) and "_static/" in src or src.endswith("searchindex.js"), src
+            elif script.get("type") == "application/json":
+                # Data a browser never runs (the hover previews): it must parse, and hold no `<`
+                # that could end the element early.
+                assert script.get("id") == "kexue-previews" and "<" not in script.string, (name, script)
+                json.loads(script.string)
             else:
                 assert ALLOWED_INLINE_SCRIPT.match(script.string or ""), (name, script.string)
                 assert "alert" not in (script.string or ""), (name, script.string)

@@ -10,6 +10,7 @@ import re
 
 from ..diagnostics import Code, Reporter
 from ..model import EqRef, Inline, Link, Math, SourcePos, Text
+from .cjk_punctuation import restore_fullwidth
 
 # A bare URL ends at whitespace, CJK text or closing punctuation of either width.
 _URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
@@ -88,4 +89,4 @@ def parse_plain_inlines(text: str, pos: SourcePos | None, reporter: Reporter) ->
         out.extend(math_or_refs(text[start + 1:end]))
         cursor = end + 1
     out.extend(_text_with_urls(text[cursor:]))
-    return [node for node in out if not (isinstance(node, Text) and not node.text)]
+    return restore_fullwidth([node for node in out if not (isinstance(node, Text) and not node.text)])
