@@ -7,6 +7,7 @@ Titles and credits come from kexue-book.yaml, the one file a user edits.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,8 @@ extensions = [
     "converters.sphinx_ext.stale_output",
     "converters.sphinx_ext.html_safety",
     "converters.sphinx_ext.hover_previews",
+    "sphinx_sitemap",
+    "sphinxext.opengraph",
 ]
 exclude_patterns = ["_build", ".venv"]
 source_suffix = {".md": "markdown"}
@@ -60,6 +63,19 @@ bibtex_bibfiles = ["book/generated.bib" if _generated_bib.is_file() else "book/r
 bibtex_default_style = "kexue"
 bibtex_reference_style = "label"
 bibtex_foot_reference_style = "foot"
+
+# Hosting: where the book is published (the host's own address first), a sitemap for search
+# engines, and Open Graph tags so that a shared link shows the article's title and opening.
+html_baseurl = (os.environ.get("KEXUE_BOOK_BASE_URL") or os.environ.get("READTHEDOCS_CANONICAL_URL")
+                or _book.base_url)
+sitemap_url_scheme = "{link}"
+sitemap_excludes = ["search.html", "genindex.html"]
+ogp_site_url = html_baseurl
+ogp_site_name = _book.title
+ogp_type = "article"
+ogp_description_length = 160
+ogp_enable_meta_description = True
+ogp_social_cards = {"enable": False}  # cards are drawn with matplotlib and fonts we do not ship
 
 html_theme = "sphinx_book_theme"
 html_title = _book.title

@@ -29,6 +29,8 @@ class BookInfo:
     description: str = ""
     # When the blog's pages were read (ISO date): the `urldate` of each article's 引用本文 entry.
     accessed: str = ""
+    # Where the HTML book is published (html_baseurl): sitemap.xml and Open Graph links use it.
+    base_url: str = ""
 
 
 @dataclass(frozen=True)

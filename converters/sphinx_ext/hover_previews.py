@@ -26,6 +26,7 @@ from sphinx.application import Sphinx
 STATIC = Path(__file__).parent / "static"
 SCRIPT = "kexue-previews.js"
 OPENING = 120  # characters of an article's opening shown in its preview
+SUMMARY = 160  # characters of it in the page's Open Graph description
 _HTML_BUILDERS = ("html", "dirhtml")
 
 
@@ -44,8 +45,12 @@ def collect(app: Sphinx, doctree: nodes.document) -> None:
                 isinstance(a, (nodes.admonition, nodes.literal_block)) for a in _ancestors(para)):
             continue
         opening += _text(para)
-        if len(opening) >= OPENING:
+        if len(opening) >= SUMMARY:
             break
+    if opening:
+        # The same opening is what a shared link shows (sphinxext-opengraph reads the page's
+        # metadata first; without this it would quote the by-line).
+        app.env.metadata[docname].setdefault("og:description", opening[:SUMMARY])
     if len(opening) > OPENING:
         opening = opening[:OPENING].rstrip() + "……"
     previews = _store(app.env)
@@ -109,4 +114,4 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     app.connect("html-page-context", page_previews)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
