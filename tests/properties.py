@@ -17,8 +17,10 @@ from converters.config import BookConfig
 from converters.diagnostics import Reporter
 from converters.model import Article, CodeBlock, Link, Meta, Paragraph, SourcePos, Text
 from converters.pipeline import assemble
+from converters.readers.feed import parse_feed
 from converters.readers.markdown import parse_markdown
 from converters.readers.seed_text import parse_seed
+from converters.readers.webpage import parse_page
 from converters.validate import foreign_markup, normalize_link, page_markup, paragraph_text, render, same_text
 from converters.writers.myst import BlockRenderer, PageContext, code_language, safe_url, write_myst
 
@@ -92,12 +94,17 @@ def check_sources(markdown: str, seed: str, config: BookConfig) -> None:
     and no page of the book holds markup the writer did not make."""
     reporter = Reporter()
     articles = parse_markdown(markdown, "fuzz.md", reporter) + parse_seed(seed, "fuzz.txt", reporter)
+    _assert_book_without_foreign_markup(articles, config, reporter, (markdown, seed))
+
+
+def _assert_book_without_foreign_markup(articles, config: BookConfig, reporter: Reporter, inputs: tuple) -> None:
+    """The whole converter on these articles: no page holds markup the writer did not make."""
     book = assemble(articles, config, reporter)
     pages = {rel: text for rel, text in render_book(book, config).items() if rel.endswith(".md")}
     own = _own_links(pages)
     for rel, page in pages.items():
         foreign = foreign_markup(page, own[rel])
-        assert not foreign, (markdown, seed, rel, foreign)
+        assert not foreign, (*inputs, rel, foreign)
 
 
 # Markdown made of the blog's constructs with hostile parts.
@@ -149,9 +156,6 @@ html_bodies = st.lists(_HTML_BLOCKS, max_size=8).map("\n".join)
 def check_web_sources(title: str, url: str, body: str, config: BookConfig) -> None:
     """Any page and any feed item go through the whole converter without an error, and no page
     of the book holds markup the writer did not make."""
-    from converters.readers.feed import parse_feed
-    from converters.readers.webpage import parse_page
-
     reporter = Reporter()
     page = (f'<html><head><title>{html.escape(title)}</title><link rel="canonical" href="{_attr(url)}"></head>'
             f'<body><article><h1>{html.escape(title)}</h1>\n{body}\n</article></body></html>')
@@ -160,9 +164,4 @@ def check_web_sources(title: str, url: str, body: str, config: BookConfig) -> No
             f'<item><title>{html.escape(title)}</title><link>{html.escape(url)}</link>'
             f'<content:encoded>{html.escape(body)}</content:encoded></item></channel></rss>')
     articles = parse_page(page, "fuzz.html", reporter) + parse_feed(feed, "fuzz.xml", reporter)
-    book = assemble(articles, config, reporter)
-    pages = {rel: text for rel, text in render_book(book, config).items() if rel.endswith(".md")}
-    own = _own_links(pages)
-    for rel, text in pages.items():
-        foreign = foreign_markup(text, own[rel])
-        assert not foreign, (title, url, body, rel, foreign)
+    _assert_book_without_foreign_markup(articles, config, reporter, (title, url, body))

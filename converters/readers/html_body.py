@@ -25,8 +25,8 @@ from ..model import Code as InlineCode
 from .figures import as_figure, image_inline, join_figures
 from .markdown import looks_like_python
 from .mdit_cjk import is_cjk
-from .plain_inlines import math_or_refs
-from .texmath import DISPLAY_ENVS, analyse_display
+from .plain_inlines import math_or_refs, text_with_eqrefs
+from .texmath import TEXT_ENV, display_block
 
 # Elements that hold blocks; any other element inside a paragraph is read as inline content.
 _BLOCKS = {"p", "div", "section", "article", "main", "header", "center", "address", "details", "summary",
@@ -38,8 +38,6 @@ _SKIP = {"style", "noscript", "template", "head", "title", "meta", "link", "nav"
 _EMBEDS = {"iframe", "video", "audio", "embed", "object"}
 _CODE = {"code", "tt", "kbd", "samp"}
 _TEX_ENCODINGS = ("application/x-tex", "text/x-tex", "tex")
-_TEXT_ENV = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVS) + r")\}.*?\\end\{\1\}", re.S)
-_TEXT_EQREF = re.compile(r"\\eqref\{([^{}]+)\}")
 _LANGUAGE = re.compile(r"^(?:language|lang)-([A-Za-z0-9_+#.-]+)$")
 _SPACE_RUN = re.compile(r"[ \t\r\n\f]+")
 
@@ -94,7 +92,7 @@ class HtmlBody:
         self.heading_shift = 0
         self.last_level = 1  # the title
 
-    def convert(self, root: etree._Element, title_removed: bool = False) -> list[Block]:
+    def convert(self, root: etree._Element) -> list[Block]:
         # `#` sections become `##`: the title is the page's only H1 (as in the Markdown reader).
         self.heading_shift = 1 if any(_tag(h) == "h1" for h in root.iter()) else 0
         return join_figures(self.blocks_of(root))
@@ -340,7 +338,7 @@ class HtmlBody:
         """Text outside `$`: environments, `\\eqref`s, and whitespace as a browser shows it."""
         out: list = []
         pos = 0
-        for m in _TEXT_ENV.finditer(text):
+        for m in TEXT_ENV.finditer(text):
             out.extend(self._refs(text[pos:m.start()]))
             out.append(_Display(m.group(0)))
             pos = m.end()
@@ -351,17 +349,7 @@ class HtmlBody:
         if re.search(r"(?<!\\)\$", text):
             self.reporter.warn(Code.UNBALANCED_DOLLAR,
                                "unbalanced '$' in text; the unmatched part is kept as literal text", self.current)
-        text = _collapse_space(text.replace("\\$", "$"))
-        out: list[Inline] = []
-        pos = 0
-        for m in _TEXT_EQREF.finditer(text):
-            if m.start() > pos:
-                out.append(Text(text[pos:m.start()]))
-            out.extend(math_or_refs(m.group(0)))
-            pos = m.end()
-        if pos < len(text):
-            out.append(Text(text[pos:]))
-        return out
+        return text_with_eqrefs(_collapse_space(text.replace("\\$", "$")))
 
     # --- paragraphs ----------------------------------------------------------------
 
@@ -380,11 +368,7 @@ class HtmlBody:
         return out
 
     def math_block(self, tex: str, pos: SourcePos) -> MathBlock:
-        display = analyse_display(tex)
-        if len(display.labels) > 1:
-            self.reporter.warn(Code.DUPLICATE_LABEL, f"one formula carries several labels "
-                               f"({', '.join(display.labels)}); the first is used", pos)
-        return MathBlock(display.tex, display.numbered, display.label, tag=display.tag, pos=pos)
+        return display_block(tex, pos, self.reporter)
 
 
 def _collapse_space(text: str) -> str:

@@ -26,15 +26,13 @@ from ..model import Code as InlineCode
 from ..model import Math
 from .macros import MacroTable, expand_article_macros
 from .mdit_cjk import cjk_emphasis_plugin, is_cjk
-from .plain_inlines import math_or_refs
+from .plain_inlines import math_or_refs, text_with_eqrefs
 from .figures import image_inline, join_figures
-from .texmath import DISPLAY_ENVS, analyse_display
+from .texmath import TEXT_ENV, display_block
 from .textio import read_text
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
-_TEXT_ENV = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVS) + r")\}.*?\\end\{\1\}", re.S)
-_TEXT_EQREF = re.compile(r"\\eqref\{([^{}]+)\}")
 # An escaped dollar `\$` is a dollar sign, not a math delimiter.  markdown-it turns it into a
 # plain `$` when it joins text, after which it cannot be told from an unbalanced one; until the
 # text is read it travels as this private-use character.
@@ -139,7 +137,7 @@ class _Converter:
         """Plain text as MathJax sees it: environments and \\eqref outside `$` still count."""
         out: list[Inline | _Display] = []
         pos = 0
-        for m in _TEXT_ENV.finditer(text):
+        for m in TEXT_ENV.finditer(text):
             out.extend(self._text_refs(text[pos:m.start()]))
             out.append(_Display(m.group(0)))
             pos = m.end()
@@ -155,16 +153,7 @@ class _Converter:
         if re.search(r"(?<!\\)\$", text):
             self.reporter.warn(Code.UNBALANCED_DOLLAR,
                                "unbalanced '$' in text; the unmatched part is kept as literal text", self.current)
-        out: list[Inline] = []
-        pos = 0
-        for m in _TEXT_EQREF.finditer(text):
-            if m.start() > pos:
-                out.append(Text(text[pos:m.start()]))
-            out.extend(math_or_refs(m.group(0)))
-            pos = m.end()
-        if pos < len(text):
-            out.append(Text(text[pos:]))
-        return out
+        return text_with_eqrefs(text)
 
     # --- blocks ------------------------------------------------------------------
 
@@ -175,11 +164,7 @@ class _Converter:
         return join_figures(out)
 
     def math_block(self, tex: str, pos: SourcePos) -> MathBlock:
-        display = analyse_display(tex)
-        if len(display.labels) > 1:
-            self.reporter.warn(Code.DUPLICATE_LABEL, f"one formula carries several labels "
-                               f"({', '.join(display.labels)}); the first is used", pos)
-        return MathBlock(display.tex, display.numbered, display.label, tag=display.tag, pos=pos)
+        return display_block(tex, pos, self.reporter)
 
     def block(self, node: SyntaxTreeNode) -> list[Block]:
         t, pos = node.type, self.pos(node)

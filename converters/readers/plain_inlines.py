@@ -55,6 +55,23 @@ def math_or_refs(tex: str) -> list[Inline]:
     return out
 
 
+_TEXT_EQREF = re.compile(r"\\eqref\{([^{}]+)\}")
+
+
+def text_with_eqrefs(text: str) -> list[Inline]:
+    """Text outside `$` as MathJax reads it: an `\\eqref{…}` there is a reference too."""
+    out: list[Inline] = []
+    pos = 0
+    for m in _TEXT_EQREF.finditer(text):
+        if m.start() > pos:
+            out.append(Text(text[pos:m.start()]))
+        out.extend(math_or_refs(m.group(0)))
+        pos = m.end()
+    if pos < len(text):
+        out.append(Text(text[pos:]))
+    return out
+
+
 def find_inline_math(text: str) -> list[tuple[int, int]]:
     """Spans of `$…$` (dollar to dollar, inclusive) on one line; `\\$` is a literal dollar."""
     spans: list[tuple[int, int]] = []

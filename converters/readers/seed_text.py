@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import Code, Reporter
-from ..model import (Article, Block, CodeBlock, Figure, Heading, ListBlock, MathBlock, Meta,
+from ..model import (Article, Block, CodeBlock, Figure, Heading, ListBlock, Meta,
                      Paragraph, PartialDate, SourcePos, plain_text)
 from .plain_inlines import find_inline_math, parse_plain_inlines
-from .texmath import DISPLAY_ENVS, analyse_display
+from .texmath import DISPLAY_ENVS, display_block
 from .textio import read_text
 
 BYLINE = re.compile(r"^By (?P<author>[^|]+?) \| (?P<date>\d{4}-\d{2}-\d{2}) \| (?P<readers>\d+)位读者 \| 引用(?P<rest>.*)$")
@@ -273,13 +273,7 @@ def parse_body(lines: list[Line], path: str, reporter: Reporter) -> list[Block]:
             blocks.extend(_blocks_from_text(pending, path, reporter))
             pending = []
             _, tex, number = segment
-            display = analyse_display(tex)
-            pos = SourcePos(path, number)
-            if len(display.labels) > 1:
-                reporter.warn(Code.DUPLICATE_LABEL,
-                              f"one formula carries several labels ({', '.join(display.labels)}); "
-                              f"the first is used", pos)
-            blocks.append(MathBlock(display.tex, display.numbered, display.label, pos=pos))
+            blocks.append(display_block(tex, SourcePos(path, number), reporter))
         blocks.extend(_blocks_from_text(pending, path, reporter))
     return blocks
 

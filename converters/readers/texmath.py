@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..diagnostics import Code, Reporter
+from ..model import MathBlock, SourcePos
+
 # Environments that make a display formula by themselves (outside `$$`).
 DISPLAY_ENVS = ("equation", "equation*", "align", "align*", "gather", "gather*",
                 "eqnarray", "eqnarray*", "multline", "multline*")
 _NUMBERED_WRAPPERS = ("equation",)
 _UNNUMBERED_WRAPPERS = ("equation*",)
 
+# An environment written in the text, outside `$`: MathJax typesets it as display math.
+TEXT_ENV = re.compile(r"\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVS) + r")\}.*?\\end\{\1\}", re.S)
 _LABEL = re.compile(r"\\label\{([^{}]*)\}")
 _TAG = re.compile(r"\\tag\*?\{([^{}]*)\}")
 _BEGIN_ENV = re.compile(r"^\s*\\begin\{(" + "|".join(re.escape(e) for e in DISPLAY_ENVS) + r")\}")
@@ -63,3 +68,12 @@ def begins_display_env(text: str) -> str | None:
     """The environment name when `text` starts a display environment, else None."""
     m = _BEGIN_ENV.match(text)
     return m.group(1) if m else None
+
+
+def display_block(tex: str, pos: SourcePos, reporter: Reporter) -> MathBlock:
+    """The MathBlock of a display formula as any reader met it; several labels are reported."""
+    display = analyse_display(tex)
+    if len(display.labels) > 1:
+        reporter.warn(Code.DUPLICATE_LABEL, f"one formula carries several labels "
+                      f"({', '.join(display.labels)}); the first is used", pos)
+    return MathBlock(display.tex, display.numbered, display.label, tag=display.tag, pos=pos)
