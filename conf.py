@@ -38,6 +38,7 @@ extensions = [
     "converters.sphinx_ext.stale_output",
     "converters.sphinx_ext.html_safety",
     "converters.sphinx_ext.hover_previews",
+    "converters.sphinx_ext.progress_lines",
     "sphinx_sitemap",
     "sphinxext.opengraph",
 ]

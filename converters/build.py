@@ -10,6 +10,7 @@ PDF and EPUB are also copied into `_build/downloads/`, which the HTML build link
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -23,7 +24,12 @@ from typing import Callable
 from .config import CONFIG_NAME
 from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
+from .stamps import Digest, clear_stamp, read_stamp, write_stamp
 from .texsafety import tex_sandbox_env
+
+PROGRESS_ENV = "KEXUE_BOOK_PROGRESS"
+# Above this many articles `build` also writes one PDF per chapter (`--split auto`).
+SPLIT_ABOVE = 300
 
 FORMATS = ("html", "pdf", "epub")
 STEM = "kexue-book"
@@ -40,9 +46,11 @@ class BuildResult:
     seconds: float = 0.0
     pages: int | None = None
     overfull: int | None = None
+    skipped: bool = False  # nothing it is built from changed: the output of the last build stands
+    parts: list[Path] = field(default_factory=list)  # per-chapter PDFs
 
     def summary(self) -> str:
-        facts = [f"{self.seconds:.1f} s"]
+        facts = ["unchanged, not rebuilt" if self.skipped else f"{self.seconds:.1f} s"]
         if self.pages is not None:
             facts.insert(0, f"{self.pages} pages")
         if self.overfull is not None:
@@ -53,6 +61,8 @@ class BuildResult:
         rejected = sum(1 for d in self.diagnostics if d.code is Code.PAGE_REJECTED)
         if rejected:
             facts.append(f"{rejected} page(s) as literal text")
+        if self.parts:
+            facts.append(f"{len(self.parts)} chapter PDFs in {self.parts[0].parent}")
         return f"{self.format}: {self.output} ({', '.join(facts)})"
 
 
@@ -71,9 +81,14 @@ def autobuild_command(project: Path, sources: list[Path], host: str, port: int) 
     return cmd
 
 
-def sphinx_command(project: Path, builder: str, outdir: Path, doctrees: Path, strict: bool = True) -> list[str]:
+def sphinx_command(project: Path, builder: str, outdir: Path, doctrees: Path, strict: bool = True,
+                   jobs: str = "auto", quiet: bool = True) -> list[str]:
+    """`-j auto`: every extension of the book declares itself parallel-safe (tests/test_scale.py
+    proves the parallel build's pages equal the serial build's)."""
     cmd = [sys.executable, "-m", "sphinx", "-b", builder, "-c", str(project), "-d", str(doctrees),
-           str(project / "book"), str(outdir), "-q", "--keep-going", "--no-color"]
+           str(project / "book"), str(outdir), "--keep-going", "--no-color", "-j", jobs]
+    if quiet:
+        cmd.append("-q")
     if strict:
         cmd.insert(3, "-W")
     return cmd
@@ -118,23 +133,32 @@ def rejected_pages(messages: list[str], book_dir: Path) -> list[Rejection] | Non
     return list(found.values()) or None
 
 
-def _run_sphinx(project: Path, builder: str, outdir: Path, build_dir: Path, strict: bool):
+# How Sphinx shows its progress: "terminal" (its own status lines, on the inherited terminal),
+# "lines" (one line per phase from sphinx_ext/progress_lines.py, for logs), None (nothing shown).
+Output = str | None
+
+
+def _run_sphinx(project: Path, builder: str, outdir: Path, build_dir: Path, strict: bool,
+                output: Output = None, jobs: str = "auto"):
     if builder == "epub" and outdir.exists():
         # Sphinx's EPUB builder lists files left by the previous run a second time in the spine
         # (epubcheck RSC-005); the doctrees are elsewhere, so only the writing starts afresh.
         shutil.rmtree(outdir)
-    proc = subprocess.run(sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict),
-                          cwd=project, capture_output=True, text=True)
+    env = {**os.environ, PROGRESS_ENV: "lines"} if output == "lines" else None
+    cmd = sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict, jobs,
+                         quiet=output != "terminal")
+    proc = subprocess.run(cmd, cwd=project, stdout=None if output else subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, env=env)
     # --no-color is not enough where FORCE_COLOR is set (CI): the messages are parsed, so no escapes.
     stderr = _ANSI_ESCAPE.sub("", proc.stderr)
     return proc.returncode, [line for line in stderr.splitlines() if line.strip()]
 
 
-def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool,
-            recover: Recover | None = None) -> tuple[Path, list[str], list[Diagnostic]]:
+def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Recover | None = None,
+            output: Output = None, jobs: str = "auto") -> tuple[Path, list[str], list[Diagnostic]]:
     builder = BUILDERS[fmt]
     outdir = build_dir / ("latex" if fmt == "pdf" else fmt)
-    code, messages = _run_sphinx(project, builder, outdir, build_dir, strict)
+    code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs)
     recovered: list[Diagnostic] = []
     if code != 0 and recover is not None:
         # One bad article never sinks the book: its page is rewritten as literal text, once.
@@ -142,7 +166,7 @@ def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool,
         diagnostics = recover(rejections) if rejections else None
         if diagnostics is not None:
             recovered = diagnostics
-            code, messages = _run_sphinx(project, builder, outdir, build_dir, strict)
+            code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs)
     if code != 0:
         first = next((m for m in messages if "WARNING" in m or "ERROR" in m), messages[-1] if messages else "")
         raise BuildError(f"sphinx-build ({builder}) failed with {len(messages)} message(s); first: {first}")
@@ -179,30 +203,91 @@ def _verbatim_formulas(latex_dir: Path) -> list[Diagnostic]:
     return out
 
 
+def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs: str) -> str:
+    """Everything a format is built from: the book's pages and images, conf.py, the config, the
+    static files, our code, the tools' versions, the options and the hosting address."""
+    digest = Digest(f"build-{fmt}")
+    digest.add_tree(project / "book")
+    digest.add_file(project / "conf.py", "conf.py")
+    digest.add_file(project / CONFIG_NAME, CONFIG_NAME)
+    digest.add_tree(project / "_static")
+    digest.add_tools()
+    digest.add("options", f"strict={strict} jobs={jobs}".encode())
+    for name in ("KEXUE_BOOK_BASE_URL", "READTHEDOCS_CANONICAL_URL"):
+        digest.add(name, os.environ.get(name, "").encode())
+    if fmt == "html":  # the HTML links the PDF and EPUB it finds in downloads/
+        downloads = build_dir / "downloads"
+        if downloads.is_dir():
+            for path in sorted(downloads.rglob("*")):
+                if path.is_file():
+                    st = path.stat()
+                    digest.add(path.relative_to(downloads).as_posix(), f"{st.st_size} {st.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _record(result: BuildResult) -> dict:
+    return {"output": str(result.output), "warnings": result.warnings, "seconds": result.seconds,
+            "pages": result.pages, "overfull": result.overfull, "parts": [str(p) for p in result.parts],
+            "diagnostics": [[d.code.value, d.message, d.pos.path if d.pos else None, d.pos.line if d.pos else None]
+                            for d in result.diagnostics]}
+
+
+def _from_record(fmt: str, record: dict) -> BuildResult:
+    codes = {c.value: c for c in Code}
+    diagnostics = [Diagnostic(codes[c], m, SourcePos(p, line) if p is not None else None)
+                   for c, m, p, line in record["diagnostics"]]
+    return BuildResult(fmt, Path(record["output"]), record["warnings"], diagnostics, record["seconds"],
+                       record["pages"], record["overfull"], skipped=True, parts=[Path(p) for p in record["parts"]])
+
+
 def build_format(project: Path, fmt: str, build_dir: Path, strict: bool = True,
-                 recover: Recover | None = None) -> BuildResult:
+                 recover: Recover | None = None, output: Output = None, jobs: str = "auto",
+                 split: bool = False, use_stamp: bool = True,
+                 progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build one format.  With `recover`, pages Sphinx rejects are handed to it and the build
-    is run again (see `Recover`); its diagnostics come first in the result's."""
+    is run again (see `Recover`); its diagnostics come first in the result's.  When nothing the
+    format is built from changed since its last successful build (its stamp), nothing runs.
+    `split` (PDF): one PDF per chapter as well.  `progress(line)` hears about long steps."""
     if fmt not in FORMATS:
         raise BuildError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)}, all)")
+    step = f"build-{fmt}{'-split' if split else ''}"
+    digest = _inputs_digest(project, fmt, build_dir, strict, jobs)
+    if use_stamp:
+        record = read_stamp(build_dir, step, digest)
+        if record is not None:
+            return _from_record(fmt, record)
+    clear_stamp(build_dir, step)
     start = time.monotonic()
-    outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover)
+    result = _build(project, fmt, build_dir, strict, recover, output, jobs, split, progress)
+    result.seconds = time.monotonic() - start
+    outputs = [result.output, *result.parts]
+    if fmt == "html":
+        outputs.append(result.output.parent / "searchindex.js")
+    # The digest is taken again: recovering a rejected page rewrote it.
+    write_stamp(build_dir, step, _inputs_digest(project, fmt, build_dir, strict, jobs), outputs, _record(result))
+    return result
+
+
+def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Recover | None, output: Output,
+           jobs: str, split: bool, progress: Callable[[str], None] | None) -> BuildResult:
+    outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs)
     downloads = build_dir / "downloads"
     if fmt == "html":
-        return BuildResult(fmt, outdir / "index.html", messages, recovered, seconds=time.monotonic() - start)
+        return BuildResult(fmt, outdir / "index.html", messages, recovered)
     if fmt == "epub":
         epub = outdir / f"{STEM}.epub"
         downloads.mkdir(parents=True, exist_ok=True)
         shutil.copy2(epub, downloads / epub.name)
-        return BuildResult(fmt, epub, messages, recovered, seconds=time.monotonic() - start)
+        return BuildResult(fmt, epub, messages, recovered)
+    if progress:
+        progress(f"pdf: typesetting {STEM}.tex with xelatex (latexmk)")
     pdf, pages, overfull = _latex_pdf(outdir)
     target = build_dir / "pdf" / pdf.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(pdf, target)
     downloads.mkdir(parents=True, exist_ok=True)
     shutil.copy2(pdf, downloads / pdf.name)
-    return BuildResult(fmt, target, messages, recovered + _verbatim_formulas(outdir), time.monotonic() - start,
-                       pages, overfull)
+    return BuildResult(fmt, target, messages, recovered + _verbatim_formulas(outdir), 0.0, pages, overfull)
 
 
 def formats_for(choice: str) -> list[str]:

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .bibliography import completeness
-from .book import recover_rejected, render_book, write_book
-from .build import FORMATS, autobuild_command, build_format, formats_for
+from .book import recover_rejected
+from .convert import CACHE_DIR, ConvertResult, convert_book
+from .build import FORMATS, SPLIT_ABOVE, autobuild_command, build_format, formats_for
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
 from .fidelity import check_book
@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--format", choices=[*FORMATS, "all"], default="html",
                        help="html, pdf, epub, or all three (PDF and EPUB first, so the HTML links them)")
     build.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    build.add_argument("--split", choices=["auto", "chapters", "none"], default="auto",
+                       help=f"chapters: one PDF per chapter as well as the whole book (auto: when the book "
+                            f"has over {SPLIT_ABOVE} articles)")
+    build.add_argument("-j", "--jobs", default="auto",
+                       help="Sphinx's parallel processes (default auto: one per core; 1 for a serial build)")
     with_sources(sub.add_parser("fetch-images", help="download the articles' images into book/images/ "
                                 "(needs the network; the book then uses the copies)"))
     check = sub.add_parser("check", help="convert, build the HTML and report, per article, whether the "
@@ -78,39 +83,85 @@ def _article_records(book: Book) -> list[dict]:
     return records
 
 
+def _sources(args, project: Path) -> list[Path]:
+    return args.sources or [project / "sources"]
+
+
 def _load(args, project: Path, reporter: Reporter):
     """The book config and the book read from the command's sources; prints the warnings."""
     config = load_config(project / CONFIG_NAME)
-    book = load_book(args.sources or [project / "sources"], config, reporter, project / "book")
+    book = load_book(_sources(args, project), config, reporter, project / "book",
+                     project.joinpath("_build", *CACHE_DIR))
     for d in reporter.diagnostics:
         print(d, file=sys.stderr)
     return config, book
 
 
-def _convert(args, project: Path, reporter: Reporter) -> Book:
-    config, book = _load(args, project, reporter)
-    report = write_book(render_book(book, config), project / "book")
+class _ReadProgress:
+    """Reading the sources: a bar with counts and time left on a terminal; nothing otherwise
+    (the one summary line follows)."""
+
+    def __init__(self, shown: bool) -> None:
+        self.shown = shown and sys.stderr.isatty()
+        self.bar = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if not self.shown or phase != "read":
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc="reading sources", unit=" files", file=sys.stderr, leave=False)
+        self.bar.n = done
+        self.bar.refresh()
+        if done >= total:
+            self.bar.close()
+
+
+def _convert(args, project: Path) -> ConvertResult:
+    config = load_config(project / CONFIG_NAME)
+    result = convert_book(_sources(args, project), config, project / "book", project / "_build",
+                          _ReadProgress(not args.quiet))
+    for d in result.diagnostics:
+        print(d, file=sys.stderr)
     if not args.quiet:
-        for chapter in book.chapters:
-            print(f"{chapter.slug + '/':<16} {chapter.title}: {len(chapter.articles)} articles")
-        if book.works is not None and book.works.works:
-            complete, title_only = completeness(book.works, book.works.hand_kept)
-            print(f"citations: {len(book.works.works)} works ({complete} complete, {title_only} title only)")
-        print(f"book/: {len(report.written)} written, {len(report.unchanged)} unchanged, "
-              f"{len(report.removed)} removed; {len(reporter.diagnostics)} warning(s)")
-    return book
+        if result.skipped:
+            print(f"sources: {result.files} files, unchanged since the last convert "
+                  f"({result.seconds['check']:.1f} s to check); book/ left as it is")
+        else:
+            s = result.seconds
+            print(f"sources: {result.files} files read in {s['read']:.1f} s ({result.cached} unchanged, "
+                  f"from the cache; {result.files - result.cached} parsed"
+                  f"{f' on {result.workers} cores' if result.workers > 1 else ''}); "
+                  f"book assembled in {s['assemble']:.1f} s, pages written in {s['write']:.1f} s")
+        for slug, title, count in result.chapters:
+            print(f"{slug + '/':<16} {title}: {count} articles")
+        if result.citations:
+            works, complete, title_only = result.citations
+            print(f"citations: {works} works ({complete} complete, {title_only} title only)")
+        print(f"book/: {result.written} written, {result.unchanged} unchanged, "
+              f"{result.removed} removed; {len(result.diagnostics)} warning(s)")
+    return result
 
 
-def _check(args, project: Path, reporter: Reporter) -> int:
+def _book_of(result: ConvertResult, args, project: Path) -> Book:
+    """The converted book; read again (from the cache) when convert had nothing to do."""
+    if result.book is None:
+        result.book = load_book(_sources(args, project), load_config(project / CONFIG_NAME), Reporter(),
+                                project / "book", project.joinpath("_build", *CACHE_DIR))
+    return result.book
+
+
+def _check(args, project: Path) -> int:
     quiet_convert = argparse.Namespace(**{**vars(args), "quiet": True})
-    book = _convert(quiet_convert, project, reporter)
+    book = _book_of(_convert(quiet_convert, project), args, project)
     literal: set[str] = set()
 
     def recover(rejections):
         literal.update(r.docname for r in rejections)
         return recover_rejected(book, rejections, project / "book")
 
-    result = build_format(project, "html", project / "_build", strict=True, recover=recover)
+    # Always built: the report reads the pages, and a page recovered as literal text must be known.
+    result = build_format(project, "html", project / "_build", strict=True, recover=recover, use_stamp=False)
     for diagnostic in result.diagnostics:
         print(diagnostic, file=sys.stderr)
     report = check_book(book, project / "_build" / "html", literal, project / "_build" / "latex")
@@ -160,23 +211,27 @@ def run(argv: list[str] | None = None) -> int:
                   f"{len(fetched.failed)} failed")
             return 1 if fetched.failed else 0
         if args.command == "check":
-            return _check(args, project, reporter)
-        book = _convert(args, project, reporter)
+            return _check(args, project)
+        converted = _convert(args, project)
         if args.command == "serve":
-            sources = [s.resolve() for s in args.sources or [project / "sources"]]
+            sources = [s.resolve() for s in _sources(args, project)]
             print(f"serving http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
             return subprocess.call(autobuild_command(project, sources, args.host, args.port), cwd=project)
         if args.command == "build":
             def recover(rejections):
-                return recover_rejected(book, rejections, project / "book")
+                return recover_rejected(_book_of(converted, args, project), rejections, project / "book")
+            output = None if args.quiet else ("terminal" if sys.stdout.isatty() else "lines")
+            split = args.split == "chapters" or (args.split == "auto" and converted.articles > SPLIT_ABOVE)
             for fmt in formats_for(args.format):
-                result = build_format(project, fmt, project / "_build", strict=not args.no_strict, recover=recover)
+                result = build_format(project, fmt, project / "_build", strict=not args.no_strict,
+                                      recover=recover, output=output, jobs=args.jobs, split=split and fmt == "pdf",
+                                      progress=None if args.quiet else lambda line: print(line, flush=True))
                 for line in result.warnings:
                     print(line, file=sys.stderr)
                 for diagnostic in result.diagnostics:
                     print(diagnostic, file=sys.stderr)
                 if not args.quiet:
-                    print(result.summary())
+                    print(result.summary(), flush=True)
         return 0
     except KexueBookError as exc:
         print(f"kexue-book: error: {exc}", file=sys.stderr)

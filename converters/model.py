@@ -7,7 +7,7 @@ dataclasses; transforms build new values or mutate articles they own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Union
 
 
@@ -223,35 +223,59 @@ class Article:
 # --- traversal ---------------------------------------------------------------
 
 
+# Where each node type keeps its children: a table, not dataclass reflection, because the
+# transforms walk every article several times (reflection was half of the converter's time).
+_CHILDREN: dict[type, tuple[str, ...]] = {
+    Strong: ("children",), Emph: ("children",), Link: ("children",), DocRef: ("children",),
+    Paragraph: ("inlines",), Heading: ("inlines",), Figure: ("caption",), Quote: ("blocks",),
+    ListBlock: ("items",), Table: ("header", "rows"), Article: ("body",),
+}
+
+
 def walk(node: object) -> Iterator[object]:
-    """Yield `node` and every model node below it, depth first, in order."""
-    yield node
-    if isinstance(node, list):
-        for item in node:
-            yield from walk(item)
-        return
-    if not is_dataclass(node) or isinstance(node, (SourcePos, PartialDate)):
-        return
-    for f in fields(node):
-        value = getattr(node, f.name)
-        if isinstance(value, list) or is_dataclass(value):
-            yield from walk(value)
+    """Yield `node` and every model node below it, depth first, in order (lists are looked
+    into, not yielded).  A node's children are read after it is yielded, so a caller may
+    replace them (`rewrite_inlines` does)."""
+    stack = [node]
+    pop, push, children = stack.pop, stack.append, _CHILDREN.get
+    while stack:
+        node = pop()
+        if type(node) is list:
+            stack.extend(reversed(node))
+            continue
+        yield node
+        attrs = children(type(node))
+        if attrs is not None:
+            for attr in reversed(attrs):
+                push(getattr(node, attr))
 
 
 def rewrite_inlines(blocks: list[Block], rewrite, visit=None) -> None:
     """Replace every inline list of the blocks (paragraphs, headings, captions, table cells)
     by `rewrite(list)`; `rewrite` handles nesting inside inlines (emphasis) itself.  `visit(node)`,
     when given, sees each node first (to follow source positions, say)."""
-    for node in walk(blocks):
+    for node in walk_blocks(blocks):
         if visit is not None:
             visit(node)
-        for attr in ("inlines", "caption"):
-            value = getattr(node, attr, None)
-            if isinstance(value, list):
-                setattr(node, attr, rewrite(value))
-        if isinstance(node, Table):
+        kind = type(node)
+        if kind is Paragraph or kind is Heading:
+            node.inlines = rewrite(node.inlines)
+        elif kind is Figure:
+            node.caption = rewrite(node.caption)
+        elif kind is Table:
             node.header = [rewrite(cell) for cell in node.header]
             node.rows = [[rewrite(cell) for cell in row] for row in node.rows]
+
+
+def walk_blocks(blocks: list[Block]) -> Iterator[Block]:
+    """Every block, nested ones (quotes, list items) after their container, in order."""
+    for block in blocks:
+        yield block
+        if type(block) is Quote:
+            yield from walk_blocks(block.blocks)
+        elif type(block) is ListBlock:
+            for item in block.items:
+                yield from walk_blocks(item)
 
 
 def plain_text(inlines: list[Inline]) -> str:

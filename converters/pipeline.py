@@ -42,5 +42,6 @@ def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
     return book
 
 
-def load_book(sources: list[Path], config: BookConfig, reporter: Reporter, book_dir: Path | None = None) -> Book:
-    return assemble(read_sources(sources, reporter), config, reporter, book_dir)
+def load_book(sources: list[Path], config: BookConfig, reporter: Reporter, book_dir: Path | None = None,
+              cache_dir: Path | None = None) -> Book:
+    return assemble(read_sources(sources, reporter, cache_dir), config, reporter, book_dir)

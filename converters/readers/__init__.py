@@ -8,6 +8,7 @@ from typing import Callable
 
 from ..diagnostics import Code, Reporter, SkippedSource, SourceError
 from ..model import Article, SourcePos
+from .cache import Parsed, read_all
 from .feed import read_feed
 from .markdown import read_markdown
 from .seed_text import read_seed
@@ -64,11 +65,21 @@ def collect_sources(paths: list[Path], reporter: Reporter) -> list[Path]:
     return files
 
 
-def read_sources(paths: list[Path], reporter: Reporter) -> list[Article]:
-    articles: list[Article] = []
-    for path in collect_sources(paths, reporter):
-        try:
-            articles.extend(READERS[path.suffix.lower()](path, reporter, shown_path(path)))
-        except SkippedSource as exc:  # one binary file never stops the book
-            reporter.warn(Code.BINARY_SOURCE, str(exc).split(": ", 1)[1], SourcePos(shown_path(path), 1))
-    return articles
+def parse_source(path: Path, shown: str) -> Parsed:
+    """One file through its reader: the articles and the warnings raised reading it."""
+    reporter = Reporter()
+    try:
+        articles = READERS[path.suffix.lower()](path, reporter, shown)
+    except SkippedSource as exc:  # one binary file never stops the book
+        articles = []
+        reporter.warn(Code.BINARY_SOURCE, str(exc).split(": ", 1)[1], SourcePos(shown, 1))
+    return Parsed(articles, reporter.diagnostics)
+
+
+def read_sources(paths: list[Path], reporter: Reporter, cache_dir: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[Article]:
+    """The articles of every source, in file order.  With `cache_dir`, files whose bytes did not
+    change since the last run are not parsed again (readers/cache.py); the others are parsed
+    over the machine's cores.  `progress(done, total)` is told as files are read."""
+    files = [(path, shown_path(path)) for path in collect_sources(paths, reporter)]
+    return read_all(files, parse_source, reporter, cache_dir, progress)[0]

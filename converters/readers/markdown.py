@@ -25,6 +25,9 @@ from ..model import (Article, Block, CodeBlock, Emph, Heading, Inline, LineBreak
 from ..model import Code as InlineCode
 from ..model import Math
 from .macros import MacroTable, expand_article_macros
+
+# libyaml when PyYAML was built with it (front matter of a thousand files).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from .mdit_cjk import cjk_emphasis_plugin, is_cjk
 from .plain_inlines import math_or_refs, text_with_eqrefs
 from .figures import image_inline, join_figures
@@ -236,7 +239,7 @@ def _front_matter(text: str, shown: str, reporter: Reporter) -> tuple[dict, str,
                       "the title is the first '#' heading, else the file name", SourcePos(shown, 1))
         return {}, text, 0
     try:
-        data = yaml.safe_load(m.group(1)) or {}
+        data = yaml.load(m.group(1), Loader=_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1

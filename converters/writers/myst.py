@@ -276,8 +276,12 @@ class BlockRenderer:
 # --- the page ----------------------------------------------------------------------
 
 
+# libyaml's emitter when PyYAML was built with it: the pure-Python one was a tenth of convert's time.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def front_matter(data: dict) -> str:
-    return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
+    return "---\n" + yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
 
 
 def write_literal_myst(article: Article, reason: str) -> str:

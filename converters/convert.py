@@ -1,0 +1,122 @@
+"""Sources → book/: the `convert` step, skipped when nothing it reads has changed.
+
+`convert_book` reads the sources (parsed ones come from the cache, readers/cache.py), assembles
+the book (pipeline.py), writes the pages that changed (book.py) and stamps what it read.  When
+the sources, kexue-book.yaml, the hand-kept bibliography, the local images and the code are
+all as the stamp says and book/'s generated files were not touched since, nothing is read or
+written: the stamp's record (chapters, counts, warnings) is returned instead.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .bibliography import HAND_KEPT, completeness
+from .book import render_book, write_book
+from .config import BookConfig
+from .diagnostics import Code, Diagnostic, Reporter
+from .images import IMAGE_FOLDER
+from .model import Book, SourcePos
+from .pipeline import assemble
+from .readers import collect_sources, parse_source, shown_path
+from .readers.cache import read_all
+from .stamps import Digest, clear_stamp, read_stamp, write_stamp
+
+CACHE_DIR = ("cache", "sources")  # under _build/
+STEP = "convert"
+
+# progress(phase, done, total): phases "read" (files), "write" (pages).
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ConvertResult:
+    chapters: list[tuple[str, str, int]]  # (slug, title, articles)
+    articles: int
+    citations: tuple[int, int, int] | None  # (works, complete, title only)
+    written: int
+    unchanged: int
+    removed: int
+    diagnostics: list[Diagnostic]
+    skipped: bool = False  # nothing changed since the stamp: nothing was read or written
+    book: Book | None = None  # None when skipped (load_book reads it when needed)
+    files: int = 0
+    cached: int = 0
+    workers: int = 1
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase
+
+
+def _inputs_digest(files: list[tuple[Path, str]], config: BookConfig, book_dir: Path) -> str:
+    digest = Digest(STEP)
+    if config.path is not None:
+        digest.add_file(config.path, "config")
+    for path, shown in files:
+        digest.add_file(path, shown)
+    digest.add_file(book_dir / HAND_KEPT, HAND_KEPT)
+    images = book_dir / IMAGE_FOLDER
+    if images.is_dir():  # which copies exist decides local or remote; their bytes do not
+        listing = sorted(f"{p.relative_to(images).as_posix()}\t{p.stat().st_size}"
+                         for p in images.rglob("*") if p.is_file())
+        digest.add("images", "\n".join(listing).encode())
+    return digest.hexdigest()
+
+
+def _record(result: ConvertResult) -> dict:
+    return {"chapters": result.chapters, "articles": result.articles, "citations": result.citations,
+            "written": result.written, "unchanged": result.unchanged, "removed": result.removed,
+            "files": result.files,
+            "diagnostics": [[d.code.value, d.message, d.pos.path if d.pos else None, d.pos.line if d.pos else None]
+                            for d in result.diagnostics]}
+
+
+def _from_record(record: dict) -> ConvertResult:
+    codes = {c.value: c for c in Code}
+    diagnostics = [Diagnostic(codes[c], m, SourcePos(p, line) if p is not None else None)
+                   for c, m, p, line in record["diagnostics"]]
+    citations = tuple(record["citations"]) if record["citations"] else None
+    return ConvertResult([tuple(c) for c in record["chapters"]], record["articles"], citations, 0,
+                         record["written"] + record["unchanged"], 0, diagnostics, skipped=True,
+                         files=record["files"], cached=record["files"])
+
+
+def convert_book(sources: list[Path], config: BookConfig, book_dir: Path, build_dir: Path,
+                 progress: Progress | None = None, use_stamp: bool = True) -> ConvertResult:
+    started = time.monotonic()
+    reporter = Reporter()
+    files = [(path, shown_path(path)) for path in collect_sources(sources, reporter)]
+    digest = _inputs_digest(files, config, book_dir)
+    if use_stamp:
+        record = read_stamp(build_dir, STEP, digest)
+        if record is not None:
+            result = _from_record(record)
+            result.seconds["check"] = time.monotonic() - started
+            return result
+    clear_stamp(build_dir, STEP)
+
+    def read_progress(done: int, total: int) -> None:
+        if progress:
+            progress("read", done, total)
+
+    articles, stats = read_all(files, parse_source, reporter, build_dir.joinpath(*CACHE_DIR), read_progress)
+    read_done = time.monotonic()
+    book = assemble(articles, config, reporter, book_dir)
+    assembled = time.monotonic()
+    pages = render_book(book, config)
+    report = write_book(pages, book_dir)
+    if progress:
+        progress("write", len(pages), len(pages))
+    citations = None
+    if book.works is not None and book.works.works:
+        complete, title_only = completeness(book.works, book.works.hand_kept)
+        citations = (len(book.works.works), complete, title_only)
+    result = ConvertResult([(c.slug, c.title, len(c.articles)) for c in book.chapters], len(book.articles),
+                           citations, len(report.written), len(report.unchanged), len(report.removed),
+                           reporter.diagnostics, book=book, files=stats.files, cached=stats.cached,
+                           workers=stats.workers)
+    result.seconds = {"read": read_done - started, "assemble": assembled - read_done,
+                      "write": time.monotonic() - assembled}
+    write_stamp(build_dir, STEP, digest, [book_dir / rel for rel in pages], _record(result))
+    return result
