@@ -7,6 +7,7 @@ Titles and credits come from kexue-book.yaml, the one file a user edits.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ sys.path.insert(0, str(ROOT))  # the converters package, also when not installed
 
 from converters.config import CONFIG_NAME, load_config  # noqa: E402
 from converters.sphinx_ext.print_book import MATH_SHIMS  # noqa: E402
+from sphinx.util import texescape  # noqa: E402
 
 _book = load_config(ROOT / CONFIG_NAME).book
 
@@ -39,6 +41,7 @@ extensions = [
     "converters.sphinx_ext.html_safety",
     "converters.sphinx_ext.hover_previews",
     "converters.sphinx_ext.progress_lines",
+    "converters.sphinx_ext.chapter_nav",
     "sphinx_sitemap",
     "sphinxext.opengraph",
 ]
@@ -83,7 +86,7 @@ html_title = _book.title
 html_static_path = ["_static"]
 html_css_files = ["kexue-book.css"]
 html_search_language = "zh"
-html_sidebars = {"**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html",
+html_sidebars = {"**": ["navbar-logo.html", "search-button-field.html", "kexue-nav.html",
                         "kexue-downloads.html"]}
 kexue_downloads_dir = str(ROOT / "_build" / "downloads")  # filled by `kexue-book build --format all`
 html_last_updated_fmt = None
@@ -100,6 +103,8 @@ html_theme_options = {
                     '本书由 kexue-book 排版。',
     # One search box: the sidebar's field; the header's copy of it goes.
     "navbar_persistent": [],
+    # No advertising slot (Read the Docs' ethical ads) in the sidebar of every page.
+    "primary_sidebar_end": [],
 }
 
 # --- PDF: xelatex, ctex/xeCJK, Noto CJK (serif text, sans headings) -------------------------
@@ -107,6 +112,12 @@ html_theme_options = {
 FILE_STEM = "kexue-book"
 latex_engine = "xelatex"
 latex_documents = [(root_doc, f"{FILE_STEM}.tex", _book.title, _book.author, "manual")]
+# One PDF per chapter as well (`kexue-book build --split chapters`): the converter names the
+# chapters (folder, title) in KEXUE_BOOK_CHAPTER_PDFS.  Titles come from sources: escaped.
+# `toctree_only`: the chapter's articles are the document's chapters, its list page is left out.
+for _slug, _title in json.loads(os.environ.get("KEXUE_BOOK_CHAPTER_PDFS") or "[]"):
+    latex_documents.append((f"{_slug}/index", f"{_slug}.tex", texescape.escape(_title, "xelatex"),
+                            _book.author, "manual", True))
 latex_toplevel_sectioning = "chapter"
 latex_show_urls = "no"
 latex_elements = {
@@ -131,6 +142,13 @@ latex_elements = {
 \usepackage{amssymb,bm}
 \usepackage{xurl}
 \setlength{\emergencystretch}{3em}
+% A thousand articles make four-digit page numbers and three-digit section numbers: the table
+% of contents keeps room for both (LaTeX's defaults overflow the line).
+\makeatletter
+\renewcommand{\@pnumwidth}{2.6em}\renewcommand{\@tocrmarg}{3.6em}
+\renewcommand*{\l@section}{\@dottedtocline{1}{1.5em}{3.4em}}
+\renewcommand*{\l@subsection}{\@dottedtocline{2}{4.9em}{4.2em}}
+\makeatother
 % Links between articles stay upright: slanted Chinese is not a typographic style.
 \protected\def\sphinxcrossref#1{#1}
 % Running heads: the chapter on the left, the article (section) on the right.
@@ -148,15 +166,18 @@ latex_elements = {
 \newenvironment{sphinxclassarticle-meta}{\par\small\sffamily}{\par}
 """,
     "maketitle": r"""
+\makeatletter
 \begin{titlepage}
 \centering\vspace*{0.25\textheight}
-{\sffamily\bfseries\Huge """ + _book.title + r"""\par}\vspace{1.5em}
-{\Large """ + _book.subtitle + r"""\par}\vspace{4em}
+{\sffamily\bfseries\Huge \@title\par}\vspace{1.5em}
+\def\kbbooktitle{""" + texescape.escape(_book.title, "xelatex") + r"""}%
+{\Large \ifx\@title\kbbooktitle """ + _book.subtitle + r""" \else 《\kbbooktitle》中的一章\fi\par}\vspace{4em}
 {\large 作者：""" + _book.author + r"""\par}\vspace{1em}
 {\normalsize 原载于博客「""" + _book.blog_name.replace("|", "\\textbar{}") + r"""」\\ \url{""" + _book.blog_url + r"""}\par}
 \vfill
 {\small 由 kexue-book 从博客文章整理排版 \quad \today\par}
 \end{titlepage}
+\makeatother
 """,
     "fvset": r"\fvset{fontsize=\small,formatcom=\xeCJKVerbAddon}",
     "printindex": "",

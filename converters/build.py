@@ -16,7 +16,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -28,8 +30,11 @@ from .stamps import Digest, clear_stamp, read_stamp, write_stamp
 from .texsafety import tex_sandbox_env
 
 PROGRESS_ENV = "KEXUE_BOOK_PROGRESS"
+PHASE_MARK = "kexue-book-phase: "  # sphinx_ext/progress_lines.py's lines start so
 # Above this many articles `build` also writes one PDF per chapter (`--split auto`).
 SPLIT_ABOVE = 300
+CHAPTER_PDFS_ENV = "KEXUE_BOOK_CHAPTER_PDFS"  # conf.py adds a LaTeX document per chapter named here
+CHAPTERS = "chapters"  # pdf/chapters/<slug>.pdf, downloads/chapters/<slug>.pdf
 
 FORMATS = ("html", "pdf", "epub")
 STEM = "kexue-book"
@@ -139,26 +144,49 @@ Output = str | None
 
 
 def _run_sphinx(project: Path, builder: str, outdir: Path, build_dir: Path, strict: bool,
-                output: Output = None, jobs: str = "auto"):
+                output: Output = None, jobs: str = "auto", progress: Callable[[str], None] | None = None,
+                env: dict[str, str] | None = None):
     if builder == "epub" and outdir.exists():
         # Sphinx's EPUB builder lists files left by the previous run a second time in the spine
         # (epubcheck RSC-005); the doctrees are elsewhere, so only the writing starts afresh.
         shutil.rmtree(outdir)
-    env = {**os.environ, PROGRESS_ENV: "lines"} if output == "lines" else None
     cmd = sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict, jobs,
                          quiet=output != "terminal")
-    proc = subprocess.run(cmd, cwd=project, stdout=None if output else subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, env=env)
+    env = {**os.environ, **(env or {})}
+    if output == "lines":
+        returncode, stderr = _run_with_phase_lines(cmd, project, progress, env)
+    else:
+        proc = subprocess.run(cmd, cwd=project, stdout=None if output == "terminal" else subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env)
+        returncode, stderr = proc.returncode, proc.stderr
     # --no-color is not enough where FORCE_COLOR is set (CI): the messages are parsed, so no escapes.
-    stderr = _ANSI_ESCAPE.sub("", proc.stderr)
-    return proc.returncode, [line for line in stderr.splitlines() if line.strip()]
+    stderr = _ANSI_ESCAPE.sub("", stderr)
+    return returncode, [line for line in stderr.splitlines() if line.strip()]
+
+
+def _run_with_phase_lines(cmd: list[str], project: Path, progress: Callable[[str], None] | None,
+                          env: dict[str, str]) -> tuple[int, str]:
+    """Sphinx with sphinx_ext/progress_lines.py on: its phase lines go to `progress` as they
+    come; anything else on its standard output (an extension's stray print) is dropped."""
+    proc = subprocess.Popen(cmd, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**env, PROGRESS_ENV: "lines"})
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    reader.start()
+    for line in proc.stdout:
+        if line.startswith(PHASE_MARK) and progress is not None:
+            progress(line[len(PHASE_MARK):].rstrip("\n"))
+    returncode = proc.wait()
+    reader.join()
+    return returncode, "".join(errors)
 
 
 def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Recover | None = None,
-            output: Output = None, jobs: str = "auto") -> tuple[Path, list[str], list[Diagnostic]]:
+            output: Output = None, jobs: str = "auto", progress: Callable[[str], None] | None = None,
+            env: dict[str, str] | None = None) -> tuple[Path, list[str], list[Diagnostic]]:
     builder = BUILDERS[fmt]
     outdir = build_dir / ("latex" if fmt == "pdf" else fmt)
-    code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs)
+    code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs, progress, env)
     recovered: list[Diagnostic] = []
     if code != 0 and recover is not None:
         # One bad article never sinks the book: its page is rewritten as literal text, once.
@@ -166,27 +194,39 @@ def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Rec
         diagnostics = recover(rejections) if rejections else None
         if diagnostics is not None:
             recovered = diagnostics
-            code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs)
+            code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs, progress, env)
     if code != 0:
         first = next((m for m in messages if "WARNING" in m or "ERROR" in m), messages[-1] if messages else "")
         raise BuildError(f"sphinx-build ({builder}) failed with {len(messages)} message(s); first: {first}")
     return outdir, messages, recovered
 
 
-def _latex_pdf(latex_dir: Path) -> tuple[Path, int | None, int]:
+def _latex_pdf(latex_dir: Path, stem: str = STEM) -> tuple[Path, int | None, int]:
     for tool in ("latexmk", "xelatex"):
         if shutil.which(tool) is None:
             raise BuildError(f"{tool} not found; the PDF needs: apt-get install -y {PDF_PACKAGES} "
                              f"(or run scripts/debian-deps book as root)")
     proc = subprocess.run(["latexmk", "-pdfxe", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-                           f"{STEM}.tex"], cwd=latex_dir, capture_output=True, text=True, env=tex_sandbox_env())
-    log_path = latex_dir / f"{STEM}.log"
+                           f"{stem}.tex"], cwd=latex_dir, capture_output=True, text=True, env=tex_sandbox_env())
+    log_path = latex_dir / f"{stem}.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
-    if proc.returncode != 0 or not (latex_dir / f"{STEM}.pdf").is_file():
+    if proc.returncode != 0 or not (latex_dir / f"{stem}.pdf").is_file():
         error = next((line for line in log.splitlines() if line.startswith(("!", "./"))), "see the log")
         raise BuildError(f"xelatex failed ({log_path}): {error}")
     pages = re.search(r"Output written on .*?\((\d+) pages?", log)
-    return latex_dir / f"{STEM}.pdf", int(pages.group(1)) if pages else None, log.count("Overfull \\hbox")
+    return latex_dir / f"{stem}.pdf", int(pages.group(1)) if pages else None, log.count("Overfull \\hbox")
+
+
+def _typeset_all(latex_dir: Path, stems: list[str], progress: Callable[[str], None] | None):
+    """latexmk for each document, as many at once as there are cores (each xelatex is one process)."""
+    done = []
+    with ThreadPoolExecutor(max_workers=max(1, min(len(stems), os.cpu_count() or 1))) as pool:
+        futures = {pool.submit(_latex_pdf, latex_dir, stem): stem for stem in stems}
+        for future in as_completed(futures):
+            done.append(futures[future])
+            if progress and len(stems) > 1:
+                progress(f"pdf: typeset {len(done)} of {len(stems)} documents ({futures[future]}.tex)")
+    return {stem: future.result() for future, stem in futures.items()}
 
 
 def _verbatim_formulas(latex_dir: Path) -> list[Diagnostic]:
@@ -203,7 +243,8 @@ def _verbatim_formulas(latex_dir: Path) -> list[Diagnostic]:
     return out
 
 
-def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs: str) -> str:
+def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs: str,
+                   chapters: list[tuple[str, str]]) -> str:
     """Everything a format is built from: the book's pages and images, conf.py, the config, the
     static files, our code, the tools' versions, the options and the hosting address."""
     digest = Digest(f"build-{fmt}")
@@ -213,6 +254,7 @@ def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs:
     digest.add_tree(project / "_static")
     digest.add_tools()
     digest.add("options", f"strict={strict} jobs={jobs}".encode())
+    digest.add("chapters", json.dumps(chapters, ensure_ascii=False).encode())
     for name in ("KEXUE_BOOK_BASE_URL", "READTHEDOCS_CANONICAL_URL"):
         digest.add(name, os.environ.get(name, "").encode())
     if fmt == "html":  # the HTML links the PDF and EPUB it finds in downloads/
@@ -243,34 +285,40 @@ def _from_record(fmt: str, record: dict) -> BuildResult:
 def build_format(project: Path, fmt: str, build_dir: Path, strict: bool = True,
                  recover: Recover | None = None, output: Output = None, jobs: str = "auto",
                  split: bool = False, use_stamp: bool = True,
-                 progress: Callable[[str], None] | None = None) -> BuildResult:
+                 progress: Callable[[str], None] | None = None,
+                 chapters: list[tuple[str, str]] | None = None) -> BuildResult:
     """Build one format.  With `recover`, pages Sphinx rejects are handed to it and the build
     is run again (see `Recover`); its diagnostics come first in the result's.  When nothing the
     format is built from changed since its last successful build (its stamp), nothing runs.
-    `split` (PDF): one PDF per chapter as well.  `progress(line)` hears about long steps."""
+    `split` (PDF): one PDF per chapter of `chapters` ((folder, title) pairs) as well, in
+    pdf/chapters/ and downloads/chapters/.  `progress(line)` hears about long steps."""
     if fmt not in FORMATS:
         raise BuildError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)}, all)")
     step = f"build-{fmt}{'-split' if split else ''}"
-    digest = _inputs_digest(project, fmt, build_dir, strict, jobs)
+    chapters = [tuple(c) for c in chapters or []] if split and fmt == "pdf" else []
+    digest = _inputs_digest(project, fmt, build_dir, strict, jobs, chapters)
     if use_stamp:
         record = read_stamp(build_dir, step, digest)
         if record is not None:
             return _from_record(fmt, record)
     clear_stamp(build_dir, step)
     start = time.monotonic()
-    result = _build(project, fmt, build_dir, strict, recover, output, jobs, split, progress)
+    result = _build(project, fmt, build_dir, strict, recover, output, jobs, bool(chapters), progress, chapters)
     result.seconds = time.monotonic() - start
     outputs = [result.output, *result.parts]
     if fmt == "html":
         outputs.append(result.output.parent / "searchindex.js")
     # The digest is taken again: recovering a rejected page rewrote it.
-    write_stamp(build_dir, step, _inputs_digest(project, fmt, build_dir, strict, jobs), outputs, _record(result))
+    write_stamp(build_dir, step, _inputs_digest(project, fmt, build_dir, strict, jobs, chapters), outputs,
+                _record(result))
     return result
 
 
 def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Recover | None, output: Output,
-           jobs: str, split: bool, progress: Callable[[str], None] | None) -> BuildResult:
-    outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs)
+           jobs: str, split: bool, progress: Callable[[str], None] | None,
+           chapters: list[tuple[str, str]]) -> BuildResult:
+    env = {CHAPTER_PDFS_ENV: json.dumps(chapters if split else [], ensure_ascii=False)} if fmt == "pdf" else None
+    outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs, progress, env)
     downloads = build_dir / "downloads"
     if fmt == "html":
         return BuildResult(fmt, outdir / "index.html", messages, recovered)
@@ -279,15 +327,36 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
         downloads.mkdir(parents=True, exist_ok=True)
         shutil.copy2(epub, downloads / epub.name)
         return BuildResult(fmt, epub, messages, recovered)
+    parts = [slug for slug, _ in chapters] if split else []
     if progress:
-        progress(f"pdf: typesetting {STEM}.tex with xelatex (latexmk)")
-    pdf, pages, overfull = _latex_pdf(outdir)
+        progress(f"pdf: typesetting {STEM}.tex{f' and {len(parts)} chapters' if parts else ''} with xelatex (latexmk)")
+    typeset = _typeset_all(outdir, [STEM, *parts], progress)
+    pdf, pages, overfull = typeset[STEM]
     target = build_dir / "pdf" / pdf.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(pdf, target)
     downloads.mkdir(parents=True, exist_ok=True)
     shutil.copy2(pdf, downloads / pdf.name)
-    return BuildResult(fmt, target, messages, recovered + _verbatim_formulas(outdir), 0.0, pages, overfull)
+    copies = _chapter_pdfs(build_dir, {slug: typeset[slug][0] for slug in parts})
+    overfull += sum(typeset[slug][2] for slug in parts)
+    return BuildResult(fmt, target, messages, recovered + _verbatim_formulas(outdir), 0.0, pages, overfull,
+                       parts=copies)
+
+
+def _chapter_pdfs(build_dir: Path, made: dict[str, Path]) -> list[Path]:
+    """Copy each chapter's PDF to pdf/chapters/ and downloads/chapters/ (the HTML links these);
+    a chapter PDF whose chapter is gone (or a book no longer split) is removed from both."""
+    copies = []
+    for folder in (build_dir / "pdf" / CHAPTERS, build_dir / "downloads" / CHAPTERS):
+        if folder.is_dir():
+            for old in folder.glob("*.pdf"):
+                if old.stem not in made:
+                    old.unlink()
+        for slug, pdf in made.items():
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(pdf, folder / f"{slug}.pdf")
+    copies = [build_dir / "pdf" / CHAPTERS / f"{slug}.pdf" for slug in made]
+    return copies
 
 
 def formats_for(choice: str) -> list[str]:

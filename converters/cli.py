@@ -225,7 +225,8 @@ def run(argv: list[str] | None = None) -> int:
             for fmt in formats_for(args.format):
                 result = build_format(project, fmt, project / "_build", strict=not args.no_strict,
                                       recover=recover, output=output, jobs=args.jobs, split=split and fmt == "pdf",
-                                      progress=None if args.quiet else lambda line: print(line, flush=True))
+                                      progress=None if args.quiet else lambda line: print(line, flush=True),
+                                      chapters=[(slug, title) for slug, title, _ in converted.chapters])
                 for line in result.warnings:
                     print(line, file=sys.stderr)
                 for diagnostic in result.diagnostics:

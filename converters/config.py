@@ -58,12 +58,22 @@ class ChapterInfo:
 
 
 @dataclass(frozen=True)
+class LargeChapters:
+    """How a large book stays readable: chapters of at most `max_articles`."""
+
+    max_articles: int = 100
+    by_category: bool = True  # a large rest is grouped by the blog's category
+    by_year: bool = True  # a large chapter is split into runs of consecutive years
+
+
+@dataclass(frozen=True)
 class BookConfig:
     book: BookInfo
     series: tuple[SeriesRule, ...]
     auto_series: AutoSeries
     misc: ChapterInfo
     path: Path | None = field(default=None, compare=False)
+    large: LargeChapters = LargeChapters()
 
 
 def _require(mapping: object, key: str, where: str, kind: type = str):
@@ -144,7 +154,27 @@ def parse_config(data: object, source: str = CONFIG_NAME) -> BookConfig:
     )
     if misc.slug in seen or misc.key in seen:
         raise ConfigError(f"{source}: misc: '{misc.slug}' is used by a series chapter")
-    return BookConfig(info, tuple(rules), AutoSeries(min_parts, tuple(patterns)), misc)
+    return BookConfig(info, tuple(rules), AutoSeries(min_parts, tuple(patterns)), misc,
+                      large=_large(data.get("large_chapters", {}) or {}, source))
+
+
+def _large(raw: object, source: str) -> LargeChapters:
+    where = f"{source}: large_chapters"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    unknown = set(raw) - set(LargeChapters.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    size = raw.get("max_articles", LargeChapters.max_articles)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ConfigError(f"{where}.max_articles: expected a positive integer")
+    flags = {}
+    for key in ("by_category", "by_year"):
+        value = raw.get(key, True)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}.{key}: expected true or false")
+        flags[key] = value
+    return LargeChapters(size, **flags)
 
 
 def load_config(path: Path) -> BookConfig:
@@ -159,4 +189,4 @@ def load_config(path: Path) -> BookConfig:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
     config = parse_config(data, str(path))
-    return BookConfig(config.book, config.series, config.auto_series, config.misc, path)
+    return BookConfig(config.book, config.series, config.auto_series, config.misc, path, config.large)

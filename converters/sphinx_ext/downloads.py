@@ -3,7 +3,12 @@
 `kexue-book build --format all` builds the PDF and the EPUB first and copies
 them into `_build/downloads/`; the HTML build then copies that folder's files
 into its root and links them from the landing page (`{kexue-downloads}`) and
-the navigation sidebar.  Files that were not built are not linked.
+the navigation sidebar.  Files that were not built are not linked.  When the book was also
+split into one PDF per chapter (`downloads/chapters/<folder>.pdf`), the sidebar of a chapter's
+pages links that chapter's PDF too.
+
+What the folder holds is a configuration value (rebuild "html"): when a PDF appears or changes,
+Sphinx writes every page again (their sidebars link it) without reading any again.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 LABELS = {".pdf": "PDF", ".epub": "EPUB"}
+CHAPTERS = "chapters"  # build.py's folder of per-chapter PDFs
 
 
 def available(app: Sphinx) -> list[tuple[str, str]]:
@@ -44,12 +50,36 @@ def add_files(app: Sphinx) -> None:
         app.config.html_extra_path = [*app.config.html_extra_path, app.config.kexue_downloads_dir]
 
 
+def chapter_pdf(app: Sphinx, pagename: str) -> str | None:
+    """The chapter PDF of a page (`chapters/<folder>.pdf`, relative to the HTML root), if built."""
+    folder = pagename.split("/", 1)[0] if "/" in pagename else None
+    if not folder or not app.config.kexue_downloads_dir:
+        return None
+    name = f"{CHAPTERS}/{folder}.pdf"
+    return name if (Path(app.config.kexue_downloads_dir) / name).is_file() else None
+
+
+def listing(folder: Path) -> str:
+    if not folder.is_dir():
+        return ""
+    return "\n".join(f"{p.relative_to(folder).as_posix()} {p.stat().st_size} {p.stat().st_mtime_ns}"
+                     for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def note_listing(app: Sphinx, config) -> None:
+    if config.kexue_downloads_dir:
+        config.kexue_downloads_listing = listing(Path(config.kexue_downloads_dir))
+
+
 def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     context["kexue_downloads"] = available(app)
+    context["kexue_chapter_pdf"] = chapter_pdf(app, pagename)
 
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("kexue_downloads_dir", "", "html", types=[str])
+    app.add_config_value("kexue_downloads_listing", "", "html", types=[str])
+    app.connect("config-inited", note_listing)
     app.add_directive("kexue-downloads", DownloadsDirective)
     app.connect("builder-inited", add_files)
     app.connect("html-page-context", page_context)

@@ -4,7 +4,8 @@ On a terminal `kexue-book build` shows Sphinx's own status lines (they redraw on
 percentage done).  In a log those would be a thousand lines, or none with `-q`; when
 `KEXUE_BOOK_PROGRESS=lines` is set (build.py sets it when standard output is not a terminal),
 this extension prints one line when reading ends and one when writing ends, with counts and
-times, straight to standard output (Sphinx's `-q` silences its logger, not this).
+times, straight to standard output (Sphinx's `-q` silences its logger, not this), marked so that
+`kexue-book` can tell them from anything else an extension prints there.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from sphinx.application import Sphinx
 
 ENV = "KEXUE_BOOK_PROGRESS"
+MARK = "kexue-book-phase: "  # build.py forwards the lines that start so, and only those
 
 
 class _Phases:
@@ -26,7 +28,7 @@ class _Phases:
 
     def line(self, app: Sphinx, text: str) -> None:
         now = time.monotonic()
-        print(f"{app.builder.name}: {text} in {now - self.phase_started:.1f} s", file=sys.stdout, flush=True)
+        print(f"{MARK}{app.builder.name}: {text} in {now - self.phase_started:.1f} s", file=sys.stdout, flush=True)
         self.phase_started = now
 
 
