@@ -180,6 +180,9 @@ latex_elements = {
 \makeatother
 """,
     "fvset": r"\fvset{fontsize=\small,formatcom=\xeCJKVerbAddon}",
+    # A code line of Chinese text has no space to wrap at: wrap it anywhere rather than let it
+    # run off the page.
+    "sphinxsetup": "verbatimforcewraps=true",
     "printindex": "",
 }
 latex_use_xindy = False
