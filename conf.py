@@ -43,6 +43,7 @@ extensions = [
     "converters.sphinx_ext.progress_lines",
     "converters.sphinx_ext.chapter_nav",
     "sphinx_sitemap",
+    "converters.sphinx_ext.sitemap_order",
     "sphinxext.opengraph",
 ]
 exclude_patterns = ["_build", ".venv"]
