@@ -152,7 +152,9 @@ latex_elements = {
 \makeatother
 % Links between articles stay upright: slanted Chinese is not a typographic style.
 \protected\def\sphinxcrossref#1{#1}
-% Running heads: the chapter on the left, the article (section) on the right.
+% Running heads: the chapter on the left, the article (section) on the right.  Their CJK
+% sans-serif line is 13.2pt high: fancyhdr's 12pt would overfill the head box on many pages.
+\setlength{\headheight}{14pt}\addtolength{\topmargin}{-2pt}
 \makeatletter
 \fancypagestyle{normal}{\fancyhf{}\fancyhead[L]{\small\sffamily\nouppercase{\leftmark}}
   \fancyhead[R]{\small\sffamily\nouppercase{\rightmark}}\fancyfoot[C]{\small\thepage}

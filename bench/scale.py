@@ -129,6 +129,9 @@ def measure(n: int, work: Path, skip: set[str]) -> dict:
     step("html one changed", kexue(project, "build", "--format", "html"))
     if "pdf" not in skip:
         figures["pdf"] = pdf_facts(step("pdf cold", kexue(project, "build", "--format", "pdf"))["output"])
+        logs = list((project / "_build" / "latex").glob("*.log"))
+        figures["pdf"]["overfull_vbox_all_documents"] = sum(
+            log.read_text(encoding="utf-8", errors="replace").count("Overfull \\vbox") for log in logs)
     if "epub" not in skip:
         step("epub cold", kexue(project, "build", "--format", "epub"))
     if not skip & {"pdf", "epub"}:
