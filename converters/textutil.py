@@ -6,7 +6,6 @@ import hashlib
 import re
 import unicodedata
 
-from pypinyin import lazy_pinyin
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _QUOTES = "\"'“”‘’「」『』"
@@ -72,6 +71,10 @@ def slugify(text: str, max_length: int = 40) -> str:
 
     Stable: it depends on the text alone, never on what else is in the book.
     """
+    # Imported here: pypinyin's dictionaries are half of the command's start-up time, and a book
+    # whose articles all have blog urls (names `a<id>`) never needs them.
+    from pypinyin import lazy_pinyin
+
     words: list[str] = []
     for chunk in lazy_pinyin(unicodedata.normalize("NFKC", text)):
         words.extend(re.findall(r"[a-z0-9]+", chunk.casefold()))
