@@ -270,14 +270,11 @@ def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs:
 def _record(result: BuildResult) -> dict:
     return {"output": str(result.output), "warnings": result.warnings, "seconds": result.seconds,
             "pages": result.pages, "overfull": result.overfull, "parts": [str(p) for p in result.parts],
-            "diagnostics": [[d.code.value, d.message, d.pos.path if d.pos else None, d.pos.line if d.pos else None]
-                            for d in result.diagnostics]}
+            "diagnostics": [d.as_record() for d in result.diagnostics]}
 
 
 def _from_record(fmt: str, record: dict) -> BuildResult:
-    codes = {c.value: c for c in Code}
-    diagnostics = [Diagnostic(codes[c], m, SourcePos(p, line) if p is not None else None)
-                   for c, m, p, line in record["diagnostics"]]
+    diagnostics = [Diagnostic.from_record(r) for r in record["diagnostics"]]
     return BuildResult(fmt, Path(record["output"]), record["warnings"], diagnostics, record["seconds"],
                        record["pages"], record["overfull"], skipped=True, parts=[Path(p) for p in record["parts"]])
 

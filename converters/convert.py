@@ -17,9 +17,9 @@ from typing import Callable
 from .bibliography import HAND_KEPT, completeness
 from .book import render_book, write_book
 from .config import BookConfig
-from .diagnostics import Code, Diagnostic, Reporter
+from .diagnostics import Diagnostic, Reporter
 from .images import IMAGE_FOLDER
-from .model import Book, SourcePos
+from .model import Book
 from .pipeline import assemble
 from .readers import collect_sources, parse_source, shown_path
 from .readers.cache import read_all
@@ -68,14 +68,11 @@ def _record(result: ConvertResult) -> dict:
     return {"chapters": result.chapters, "articles": result.articles, "citations": result.citations,
             "written": result.written, "unchanged": result.unchanged, "removed": result.removed,
             "files": result.files,
-            "diagnostics": [[d.code.value, d.message, d.pos.path if d.pos else None, d.pos.line if d.pos else None]
-                            for d in result.diagnostics]}
+            "diagnostics": [d.as_record() for d in result.diagnostics]}
 
 
 def _from_record(record: dict) -> ConvertResult:
-    codes = {c.value: c for c in Code}
-    diagnostics = [Diagnostic(codes[c], m, SourcePos(p, line) if p is not None else None)
-                   for c, m, p, line in record["diagnostics"]]
+    diagnostics = [Diagnostic.from_record(r) for r in record["diagnostics"]]
     citations = tuple(record["citations"]) if record["citations"] else None
     return ConvertResult([tuple(c) for c in record["chapters"]], record["articles"], citations, 0,
                          record["written"] + record["unchanged"], 0, diagnostics, skipped=True,

@@ -42,6 +42,16 @@ class Diagnostic:
         where = f"{self.pos}: " if self.pos else ""
         return f"{where}warning: {self.message} [{self.code.value}]"
 
+    def as_record(self) -> list:
+        """JSON-ready, for a stamp that repeats a skipped step's warnings."""
+        return [self.code.value, self.message, self.pos.path if self.pos else None,
+                self.pos.line if self.pos else None]
+
+    @classmethod
+    def from_record(cls, record: list) -> "Diagnostic":
+        code, message, path, line = record
+        return cls(Code(code), message, SourcePos(path, line) if path is not None else None)
+
 
 @dataclass
 class Reporter:

@@ -23,7 +23,6 @@ from converters.config import CONFIG_NAME, load_config, parse_config
 from converters.diagnostics import ConfigError, Reporter
 from converters.readers import parse_source
 from converters.readers.cache import read_all
-from converters.transforms.series import build_chapters
 from converters.pipeline import load_book
 
 from conftest import ROOT, new_project

@@ -16,7 +16,7 @@ import hashlib
 import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -55,7 +55,6 @@ class ReadStats:
     cached: int = 0
     parsed: int = 0
     workers: int = 1
-    used: set[str] = field(default_factory=set)
 
 
 def cache_key(data: bytes, shown: str) -> str:
@@ -163,6 +162,5 @@ def read_all(files: list[tuple[Path, str]], parse_one: Callable[[Path, str], Par
         articles.extend(parsed.articles)
         reporter.diagnostics.extend(parsed.diagnostics)
     if cache_dir is not None:
-        stats.used = {k for k in keys if k}
-        prune(cache_dir, stats.used)
+        prune(cache_dir, {k for k in keys if k})
     return articles, stats

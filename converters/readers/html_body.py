@@ -26,7 +26,7 @@ from .figures import as_figure, image_inline, join_figures
 from .markdown import looks_like_python
 from .mdit_cjk import is_cjk
 from .plain_inlines import math_or_refs, text_with_eqrefs
-from .texmath import TEXT_ENV, display_block
+from .texmath import DisplayTeX, display_block, split_environments
 
 # Elements that hold blocks; any other element inside a paragraph is read as inline content.
 _BLOCKS = {"p", "div", "section", "article", "main", "header", "center", "address", "details", "summary",
@@ -40,13 +40,6 @@ _CODE = {"code", "tt", "kbd", "samp"}
 _TEX_ENCODINGS = ("application/x-tex", "text/x-tex", "tex")
 _LANGUAGE = re.compile(r"^(?:language|lang)-([A-Za-z0-9_+#.-]+)$")
 _SPACE_RUN = re.compile(r"[ \t\r\n\f]+")
-
-
-class _Display:
-    """Display math met among inlines; the paragraph is split around it."""
-
-    def __init__(self, tex: str):
-        self.tex = tex
 
 
 def parse_fragment(markup: str) -> etree._Element:
@@ -233,7 +226,7 @@ class HtmlBody:
                 return [Text(text)] if text else []
             tex = found
         if display:
-            return [_Display(tex)]
+            return [DisplayTeX(tex)]
         return math_or_refs(tex.strip())
 
     def content_items(self, el: etree._Element) -> list:
@@ -279,7 +272,7 @@ class HtmlBody:
         return self.content_items(el)  # span, sup, font, a without href…: their content
 
     def inlines(self, items: list) -> list:
-        """Raw items → inlines and _Display: adjacent strings are joined, then read as text."""
+        """Raw items → inlines and DisplayTeX: adjacent strings are joined, then read as text."""
         out: list = []
         buffer: list[str] = []
         for item in items:
@@ -296,7 +289,7 @@ class HtmlBody:
 
     def inlines_only(self, items: list) -> list[Inline]:
         """Inlines of a heading, link, emphasis or cell: display math there is inline math."""
-        return [Math(n.tex) if isinstance(n, _Display) else n for n in self.inlines(items)]
+        return [Math(n.tex) if isinstance(n, DisplayTeX) else n for n in self.inlines(items)]
 
     # --- text as MathJax reads it --------------------------------------------------
 
@@ -316,7 +309,7 @@ class HtmlBody:
                 if close is not None and close > i + (2 if double else 1):
                     out.extend(self._plain(raw[start:i]))
                     inner = raw[i + (2 if double else 1):close]
-                    out.extend([_Display(inner)] if double else math_or_refs(inner))
+                    out.extend([DisplayTeX(inner)] if double else math_or_refs(inner))
                     i = start = close + (2 if double else 1)
                     continue
             i += 1
@@ -336,14 +329,7 @@ class HtmlBody:
 
     def _plain(self, text: str) -> list:
         """Text outside `$`: environments, `\\eqref`s, and whitespace as a browser shows it."""
-        out: list = []
-        pos = 0
-        for m in TEXT_ENV.finditer(text):
-            out.extend(self._refs(text[pos:m.start()]))
-            out.append(_Display(m.group(0)))
-            pos = m.end()
-        out.extend(self._refs(text[pos:]))
-        return out
+        return split_environments(text, self._refs)
 
     def _refs(self, text: str) -> list[Inline]:
         if re.search(r"(?<!\\)\$", text):
@@ -358,7 +344,7 @@ class HtmlBody:
         out: list[Block] = []
         run: list[Inline] = []
         for item in self.inlines(items):
-            if isinstance(item, _Display):
+            if isinstance(item, DisplayTeX):
                 _emit(out, run, pos)
                 run = []
                 out.append(self.math_block(item.tex, pos))

@@ -31,7 +31,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from .mdit_cjk import cjk_emphasis_plugin, is_cjk
 from .plain_inlines import math_or_refs, text_with_eqrefs
 from .figures import image_inline, join_figures
-from .texmath import TEXT_ENV, display_block
+from .texmath import DisplayTeX, display_block, split_environments
 from .textio import read_text
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
@@ -62,13 +62,6 @@ def make_parser() -> MarkdownIt:
 _PARSER = make_parser()
 
 
-class _Display:
-    """Display math met inside a paragraph; the paragraph is split around it."""
-
-    def __init__(self, tex: str):
-        self.tex = tex
-
-
 def looks_like_python(code: str) -> bool:
     """The blog's code blocks carry no language; Python is the usual one."""
     if not re.search(r"^\s*(import |from \S+ import |def |class |print\(|\w+\s*=)", code, re.M):
@@ -97,8 +90,8 @@ class _Converter:
 
     # --- inlines ---------------------------------------------------------------
 
-    def inlines(self, node: SyntaxTreeNode) -> list[Inline | _Display]:
-        out: list[Inline | _Display] = []
+    def inlines(self, node: SyntaxTreeNode) -> list[Inline | DisplayTeX]:
+        out: list[Inline | DisplayTeX] = []
         children = node.children
         for i, child in enumerate(children):
             t = child.type
@@ -125,7 +118,7 @@ class _Converter:
             elif t == "math_inline":
                 out.extend(math_or_refs(child.content))
             elif t == "math_inline_double":
-                out.append(_Display(child.content))
+                out.append(DisplayTeX(child.content))
             elif t == "html_inline":
                 out.append(Text(child.content))
             else:  # an inline kind the model has no place for: keep its text
@@ -134,21 +127,15 @@ class _Converter:
 
     def _only_inlines(self, node: SyntaxTreeNode) -> list[Inline]:
         """Inlines of a link or emphasis; display math there is kept as inline math."""
-        return [Math(n.tex) if isinstance(n, _Display) else n for n in self.inlines(node)]  # type: ignore[name-defined]
+        return [Math(n.tex) if isinstance(n, DisplayTeX) else n for n in self.inlines(node)]  # type: ignore[name-defined]
 
-    def text(self, text: str) -> list[Inline | _Display]:
+    def text(self, text: str) -> list[Inline | DisplayTeX]:
         """Plain text as MathJax sees it: environments and \\eqref outside `$` still count."""
-        out: list[Inline | _Display] = []
-        pos = 0
-        for m in TEXT_ENV.finditer(text):
-            out.extend(self._text_refs(text[pos:m.start()]))
-            out.append(_Display(m.group(0)))
-            pos = m.end()
-        out.extend(self._text_refs(text[pos:]))
+        out: list[Inline | DisplayTeX] = split_environments(text, self._text_refs)
         for node in out:
             if isinstance(node, Text):
                 node.text = node.text.replace(_ESCAPED_DOLLAR, "$")
-            elif isinstance(node, _Display):
+            elif isinstance(node, DisplayTeX):
                 node.tex = node.tex.replace(_ESCAPED_DOLLAR, "\\$")
         return out
 
@@ -208,7 +195,7 @@ class _Converter:
         out: list[Block] = []
         run: list[Inline] = []
         for item in self.inlines(inline):
-            if isinstance(item, _Display):
+            if isinstance(item, DisplayTeX):
                 if any(not (isinstance(n, Text) and not n.text.strip()) for n in run):
                     out.append(Paragraph(run, pos))
                 run = []

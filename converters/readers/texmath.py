@@ -64,6 +64,27 @@ def analyse_display(tex: str) -> DisplayMath:
     return DisplayMath(body, numbered, labels[0] if labels else None, tag, labels)
 
 
+class DisplayTeX:
+    """Display math met among inlines (`$$…$$`, or an environment written in the text): the
+    reader splits the paragraph around it."""
+
+    def __init__(self, tex: str):
+        self.tex = tex
+
+
+def split_environments(text: str, read_text) -> list:
+    """Text outside `$` as MathJax sees it: each environment written there is a DisplayTeX, the
+    text between them goes through `read_text` (which returns a list of inlines)."""
+    out: list = []
+    pos = 0
+    for m in TEXT_ENV.finditer(text):
+        out.extend(read_text(text[pos:m.start()]))
+        out.append(DisplayTeX(m.group(0)))
+        pos = m.end()
+    out.extend(read_text(text[pos:]))
+    return out
+
+
 def begins_display_env(text: str) -> str | None:
     """The environment name when `text` starts a display environment, else None."""
     m = _BEGIN_ENV.match(text)
