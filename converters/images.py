@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .diagnostics import Code, Reporter
-from .model import Article, Figure, walk
+from .model import Article, Figure, walk_blocks
 
 IMAGE_FOLDER = "images"  # inside book/
 
@@ -34,7 +34,7 @@ def local_name(url: str) -> str:
 
 
 def figures(article: Article) -> list[Figure]:
-    return [node for node in walk(article.body) if isinstance(node, Figure)]
+    return [node for node in walk_blocks(article.body) if isinstance(node, Figure)]  # figures are blocks
 
 
 def localize_images(articles: list[Article], book_dir: Path | None, reporter: Reporter) -> None:

@@ -12,6 +12,7 @@ pickled environment there; it is never read from anywhere else.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -107,7 +108,9 @@ def parse_all(jobs: list[tuple[Path, str]], parse_one: Callable[[Path, str], Par
         return out
     results: list[bytes] = []
     chunk = max(1, min(32, len(jobs) // (workers * 4)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # A forked worker inherits the collector paused by convert.py; the parser's syntax trees hold
+    # cycles (a node refers to its parent), so a worker, whose heap stays small, turns it back on.
+    with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:
         for data in pool.map(_pickled, calls, chunksize=chunk):
             results.append(data)
             if done:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Code, Reporter
-from ..model import Article, Emph, EqRef, Math, MathBlock, SourcePos, Strong, rewrite_inlines, walk
+from ..model import Article, Emph, EqRef, Math, MathBlock, SourcePos, Strong, rewrite_inlines, walk, walk_blocks
 
 
 def label_key(label: str) -> str:
@@ -30,7 +30,7 @@ def number_equations(article: Article, reporter: Reporter) -> dict[str, str]:
     labels: dict[str, str] = {}
     used: set[str] = set()
     number = 0
-    for node in walk(article.body):
+    for node in walk_blocks(article.body):  # formulas are blocks: no need to look into the text
         if not isinstance(node, MathBlock):
             continue
         source_label = label_key(node.label) if node.label else None
@@ -80,7 +80,7 @@ _CITED_NUMBER = re.compile(r"^\s*\(\s*([^()]+?)\s*\)\s*$")
 
 def link_tag_citations(article: Article) -> None:
     """The prose cites a hand-numbered formula as `$(8)$式`: that becomes a link to formula (8)."""
-    by_tag = {node.tag.strip(): node.label for node in walk(article.body)
+    by_tag = {node.tag.strip(): node.label for node in walk_blocks(article.body)
               if isinstance(node, MathBlock) and node.tag and node.label}
     if not by_tag:
         return
