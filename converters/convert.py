@@ -88,10 +88,8 @@ def _cyclic_collector_paused():
     Reading, assembling and writing 1,000 articles allocates millions of nodes that all live to
     the end, and every full collection walks all of them again: measured at 1,000 articles it
     was 2.3 s of a 7.3 s cold convert (bench/scale.py).  The book holds no reference cycles:
-    reference counting frees it, and the peak memory is the same with the collector off.  The
-    markdown parser's syntax trees do hold cycles: in the worker processes their own collector
-    frees them (readers/cache.py turns it back on there); a small book parsed in this process
-    leaves a few until the collector is back.
+    reference counting frees it, and the peak memory is the same with the collector off.  What
+    a parser leaves behind is collected after each source (readers/cache.py `_pickled`).
     """
     was_enabled = gc.isenabled()
     gc.disable()

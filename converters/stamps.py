@@ -21,7 +21,7 @@ from .readers.cache import code_fingerprint
 STAMP_DIR = "stamps"  # under _build/
 # The tools whose versions decide what a build produces.
 TOOLS = ("sphinx", "myst-parser", "sphinx-book-theme", "pydata-sphinx-theme", "sphinxcontrib-bibtex",
-         "sphinx-sitemap", "sphinxext-opengraph", "jieba", "latex2mathml", "docutils")
+         "sphinx-sitemap", "sphinxext-opengraph", "jieba", "rjieba", "latex2mathml", "docutils")
 
 
 class Digest:

@@ -1,5 +1,6 @@
-"""The book at scale, on small books: the parse cache, stamps, parallel = serial, chapters split
-by category and year, per-chapter PDFs, no orphan pages, progress lines in logs.
+"""The book at scale, on small books: the parse cache, the search segmenter, stamps, parallel =
+serial, chapters split by category and year, per-chapter PDFs, no orphan pages, progress lines
+in logs.
 
 The figures at 100 and 1,000 articles come from bench/scale.py; nothing here asserts a time.
 """
@@ -126,6 +127,24 @@ def test_parallel_parsing_gives_the_serial_result(tmp_path: Path) -> None:
     assert cache_module.workers_for(len(files)) > 1 or os.cpu_count() == 1
     assert [a.meta.title for a in parallel] == [a.meta.title for a in serial]
     assert [str(d) for d in parallel_reporter.diagnostics] == [str(d) for d in serial_reporter.diagnostics]
+
+
+def test_search_words_are_jiebas_without_loading_its_dictionary(tmp_path: Path) -> None:
+    """The search index's segmenter (jieba-rs) gives jieba's own Chinese words for the seeds,
+    Latin words in the pieces jieba makes of them; a book with its own dictionary gets jieba."""
+    import jieba
+    from converters.sphinx_ext.zh_search import SearchChineseFixed
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "sources").glob("*.txt")))
+    fast = SearchChineseFixed({})
+    assert fast.fast
+    chinese = {w for w in fast.split(text) if not w.isascii()}
+    assert len(chinese) > 1000
+    assert chinese == {w for w in jieba.Tokenizer().cut_for_search(text) if not w.isascii()}
+    assert {"l2", "normalize", "l2_normalize"} <= set(fast.split("K.l2_normalize(x)"))
+    own = tmp_path / "dict.txt"
+    own.write_text("科学空间 10 n\n", encoding="utf-8")
+    assert not SearchChineseFixed({"dict": str(own)}).fast
 
 
 # --- stamps: nothing changed, nothing done ----------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
+from markdown_it.token import Token
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
@@ -62,6 +62,48 @@ def make_parser() -> MarkdownIt:
 _PARSER = make_parser()
 
 
+class _Node:
+    """A token with the tokens nested in it (a paragraph's inline token, a link's text).
+
+    markdown-it's SyntaxTreeNode without what this reader does not use: no parent links,
+    which made every parsed page a web of reference cycles for the garbage collector, and
+    none of its bookkeeping (together 11 % of the time to read a page, measured on 300 corpus
+    articles).
+    """
+
+    __slots__ = ("token", "type", "children")
+
+    def __init__(self, token: Token, children: list[_Node]):
+        self.token = token
+        kind = token.type
+        self.type = kind[:-5] if token.nesting == 1 and kind.endswith("_open") else kind  # strong_open → strong
+        self.children = children
+
+    # What the reader asks of a node is its (opening) token's.
+    content = property(lambda self: self.token.content)
+    attrs = property(lambda self: self.token.attrs)
+    map = property(lambda self: self.token.map)
+    tag = property(lambda self: self.token.tag)
+    info = property(lambda self: self.token.info)
+    hidden = property(lambda self: self.token.hidden)
+
+
+def _nest(tokens: list[Token]) -> list[_Node]:
+    """The flat token stream as a tree: what an `_open` token opens, until its `_close`."""
+    top: list[_Node] = []
+    levels = [top]
+    for token in tokens:
+        if token.nesting == 1:
+            node = _Node(token, [])
+            levels[-1].append(node)
+            levels.append(node.children)
+        elif token.nesting == -1:
+            levels.pop()
+        else:
+            levels[-1].append(_Node(token, _nest(token.children) if token.children else []))
+    return top
+
+
 def looks_like_python(code: str) -> bool:
     """The blog's code blocks carry no language; Python is the usual one."""
     if not re.search(r"^\s*(import |from \S+ import |def |class |print\(|\w+\s*=)", code, re.M):
@@ -83,14 +125,14 @@ class _Converter:
         self.last_level = 1  # the title
         self.current = SourcePos(path, 1 + line_offset)  # the block being converted, for warnings
 
-    def pos(self, node: SyntaxTreeNode) -> SourcePos:
+    def pos(self, node: _Node) -> SourcePos:
         line = node.map[0] + 1 if node.map else 1
         self.current = SourcePos(self.path, line + self.offset)
         return self.current
 
     # --- inlines ---------------------------------------------------------------
 
-    def inlines(self, node: SyntaxTreeNode) -> list[Inline | DisplayTeX]:
+    def inlines(self, node: _Node) -> list[Inline | DisplayTeX]:
         out: list[Inline | DisplayTeX] = []
         children = node.children
         for i, child in enumerate(children):
@@ -125,7 +167,7 @@ class _Converter:
                 out.append(Text(child.content))
         return out
 
-    def _only_inlines(self, node: SyntaxTreeNode) -> list[Inline]:
+    def _only_inlines(self, node: _Node) -> list[Inline]:
         """Inlines of a link or emphasis; display math there is kept as inline math."""
         return [Math(n.tex) if isinstance(n, DisplayTeX) else n for n in self.inlines(node)]  # type: ignore[name-defined]
 
@@ -147,7 +189,7 @@ class _Converter:
 
     # --- blocks ------------------------------------------------------------------
 
-    def blocks(self, nodes: list[SyntaxTreeNode]) -> list[Block]:
+    def blocks(self, nodes: list[_Node]) -> list[Block]:
         out: list[Block] = []
         for node in nodes:
             out.extend(self.block(node))
@@ -156,7 +198,7 @@ class _Converter:
     def math_block(self, tex: str, pos: SourcePos) -> MathBlock:
         return display_block(tex, pos, self.reporter)
 
-    def block(self, node: SyntaxTreeNode) -> list[Block]:
+    def block(self, node: _Node) -> list[Block]:
         t, pos = node.type, self.pos(node)
         if t == "paragraph":
             return self.paragraph(node.children[0] if node.children else node, pos)
@@ -190,7 +232,7 @@ class _Converter:
         self.reporter.warn(Code.UNREADABLE, f"unexpected Markdown block '{t}' kept as text", pos)
         return [Paragraph([Text(node.content)], pos)]
 
-    def paragraph(self, inline: SyntaxTreeNode, pos: SourcePos) -> list[Block]:
+    def paragraph(self, inline: _Node, pos: SourcePos) -> list[Block]:
         """A paragraph, split where display math stands in it (MathJax breaks the line there)."""
         out: list[Block] = []
         run: list[Inline] = []
@@ -206,7 +248,7 @@ class _Converter:
             out.append(Paragraph(run, pos))
         return out
 
-    def table(self, node: SyntaxTreeNode, pos: SourcePos) -> Table:
+    def table(self, node: _Node, pos: SourcePos) -> Table:
         header: list[list[Inline]] = []
         rows: list[list[list[Inline]]] = []
         for section in node.children:
@@ -257,11 +299,9 @@ def parse_markdown(text: str, shown: str, reporter: Reporter, stem: str = "untit
     """One article from the text of a Markdown source (`stem` titles it when nothing else does)."""
     data, body, offset = _front_matter(text, shown, reporter)
     converter = _Converter(shown, offset, reporter)
-    tokens = _PARSER.parse(body)
-    tree = SyntaxTreeNode(tokens)
-    h1 = [n for n in tree.children if n.type == "heading" and n.tag == "h1"]
+    children = _nest(_PARSER.parse(body))
+    h1 = [n for n in children if n.type == "heading" and n.tag == "h1"]
     title = str(data.get("title") or "").strip()
-    children = tree.children
     if not title and h1:  # no title in front matter: the first H1 is the title
         title = plain_text(converter._only_inlines(h1[0].children[0]))
         children = [n for n in children if n is not h1[0]]

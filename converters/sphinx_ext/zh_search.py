@@ -10,14 +10,21 @@ Two gaps in Sphinx's Chinese search, both closed here:
   spaces and punctuation, so a phrase such as 生成对抗式网络 matched nothing.
   zh_splitter.js segments the query against the index's own words.
 
-The index itself (jieba word segmentation) is Sphinx's own, with one cut: formulas are not
-indexed (`no-search`, Sphinx's own mark).  Their TeX (`\\boldsymbol`, `frac`…) is not what a
-reader types into a search box, and segmenting it was a large share of the indexing, which
-Sphinx does in one process while the pages are written.
+The index has Sphinx's words (jieba's segmentation "for search", Latin words as they are),
+with two cuts in its cost, which Sphinx pays in one process while the pages are written:
+
+* Formulas are not indexed (`no-search`, Sphinx's own mark).  Their TeX (`\\boldsymbol`,
+  `frac`…) is not what a reader types into a search box.
+* The segmentation is jieba-rs's (the `rjieba` binding): jieba's Chinese words (on the
+  corpus the same as jieba's own; Sphinx's jieba, which reads its dictionary twice, differs
+  in 7 of 2,552) 30 times faster, without the 1.4 s Sphinx spends loading jieba's
+  dictionary at every build.  A book that names its own dictionary
+  (`html_search_options = {"dict": …}`) is segmented by jieba itself, which reads it.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -25,9 +32,36 @@ from sphinx.application import Sphinx
 from sphinx.search.zh import SearchChinese
 
 
+try:
+    import rjieba
+except ImportError:  # Sphinx's own jieba then
+    rjieba = None
+
+_LATIN_PIECES = re.compile(r"[a-zA-Z0-9]+")
+
+
 class SearchChineseFixed(SearchChinese):
     language_name = "English"  # the JS class actually shipped in english-stemmer.js
     js_splitter_code = (Path(__file__).parent / "zh_splitter.js").read_text(encoding="utf-8")
+
+    def __init__(self, options: dict[str, str]) -> None:
+        self.fast = rjieba is not None and not options.get("dict")
+        # An empty `dict` keeps SearchChinese from loading jieba's dictionary, unused then.
+        super().__init__({**options, "dict": ""} if self.fast else options)
+
+    def split(self, input: str) -> list[str]:
+        if not self.fast:
+            return super().split(input)
+        words: list[str] = []
+        for word in rjieba.cut_for_search(input, True):
+            if word.isascii():
+                # jieba cuts `l2_normalize` into `l2`, `_`, `normalize`; jieba-rs keeps it whole
+                words.extend(_LATIN_PIECES.findall(word))
+            else:
+                words.append(word)
+        latin1 = [term.strip() for term in self.latin1_letters.findall(input)]
+        self.latin_terms.update(latin1)
+        return words + latin1
 
     def stem(self, word: str) -> str:
         # The English stemmer leaves Chinese words as they are (lower-cased); skipping it for
@@ -41,9 +75,11 @@ def check_jieba(app: Sphinx) -> None:
         try:
             import jieba  # noqa: F401
         except ImportError:
-            from sphinx.util import logging
-            logging.getLogger(__name__).warning(
-                "jieba is not installed: the search index will contain no Chinese words")
+            if rjieba is None or app.config.html_search_options.get("dict"):
+                from sphinx.util import logging
+                logging.getLogger(__name__).warning(
+                    "jieba is not installed (it segments when rjieba is not, or when html_search_options "
+                    "names a 'dict'): the search index will contain no Chinese words")
 
 
 def skip_formulas(app: Sphinx, doctree: nodes.document) -> None:
