@@ -80,6 +80,25 @@ def test_search_finds_a_phrase_from_body_text(browser, site) -> None:
     assert not any(t.startswith("变分自编码器（一）") for t in titles)
 
 
+def _quotes(browser, site: str, query: str) -> list[str]:
+    page = browser.new_page()
+    page.goto(f"{site}/search.html?q={quote(query)}")
+    page.wait_for_selector("#search-results .search-summary", timeout=20000)
+    quotes = [p.inner_text() for p in page.query_selector_all("#search-results ul.search li p.context")]
+    page.close()
+    return quotes
+
+
+def test_search_results_quote_the_article_not_the_page_chrome(browser, site) -> None:
+    """Under each result, lines of the article (Sphinx took them from the page's whole main area:
+    "System Settings 亮色 暗色 <title> 目录" wherever the query is a word of the title)."""
+    quotes = _quotes(browser, site, "变分自编码器")
+    assert len(quotes) >= 4, quotes
+    assert not any("System Settings" in q or "亮色" in q or "目录" in q for q in quotes), quotes
+    quotes = _quotes(browser, site, "生成对抗式网络")  # in the body only: its sentence is quoted
+    assert len(quotes) == 2 and "中文名是生成对抗式网络" in quotes[0], quotes
+
+
 def test_search_for_absent_words_finds_nothing(browser, site) -> None:
     titles, errors = search(browser, site, "量子引力")
     assert errors == [] and titles == []

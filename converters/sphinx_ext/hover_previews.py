@@ -104,7 +104,8 @@ def page_previews(app: Sphinx, pagename: str, templatename: str, context: dict, 
 
 def add_script(app: Sphinx) -> None:
     if app.builder.name in _HTML_BUILDERS:
-        app.config.html_static_path.append(str(STATIC))
+        if str(STATIC) not in app.config.html_static_path:  # zh_search.py adds it as well
+            app.config.html_static_path.append(str(STATIC))
         app.add_js_file(SCRIPT, loading_method="defer")
 
 

@@ -1,6 +1,6 @@
 """Chinese full-text search that works in the browser.
 
-Two gaps in Sphinx's Chinese search, both closed here:
+Three gaps in Sphinx's Chinese search, all closed here:
 
 * Sphinx 9.0 names the JS stemmer after `language_name` (`ChineseStemmer`) but
   ships the English stemmer for Chinese, so the search page dies with
@@ -9,6 +9,8 @@ Two gaps in Sphinx's Chinese search, both closed here:
 * The index is segmented by jieba, but the browser splits a query only at
   spaces and punctuation, so a phrase such as 生成对抗式网络 matched nothing.
   zh_splitter.js segments the query against the index's own words.
+* The lines shown under each result began with the theme's buttons ("System Settings 亮色
+  暗色"): static/kexue-search.js takes them from the article's text.
 
 The index has Sphinx's words (jieba's segmentation "for search", Latin words as they are),
 with two cuts in its cost, which Sphinx pays in one process while the pages are written:
@@ -90,6 +92,21 @@ def skip_formulas(app: Sphinx, doctree: nodes.document) -> None:
             node["classes"].append("no-search")
 
 
+STATIC = Path(__file__).parent / "static"
+_HTML_BUILDERS = ("html", "dirhtml")  # not the EPUB: it has no search page
+
+
+def summaries_from_articles(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    if pagename == "search" and app.builder.name in _HTML_BUILDERS:
+        # After searchtools.js, which it changes: deferred scripts run once the page is parsed.
+        app.add_js_file("kexue-search.js", loading_method="defer")
+
+
+def add_static(app: Sphinx) -> None:
+    if app.builder.name in _HTML_BUILDERS and str(STATIC) not in app.config.html_static_path:
+        app.config.html_static_path.append(str(STATIC))
+
+
 def _quiet_jieba() -> None:
     # jieba announces loading its dictionary on stderr at every build.
     try:
@@ -104,5 +121,7 @@ def setup(app: Sphinx) -> dict:
     _quiet_jieba()
     app.add_search_language(SearchChineseFixed)
     app.connect("builder-inited", check_jieba)
+    app.connect("builder-inited", add_static)
+    app.connect("html-page-context", summaries_from_articles)
     app.connect("doctree-read", skip_formulas)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
