@@ -54,14 +54,23 @@ def browser():
         b.close()
 
 
-def search(browser, site: str, query: str) -> tuple[list[str], list[str]]:
+def results(browser, site: str, query: str) -> tuple[list[str], list[str], list[str]]:
+    """What the search page shows for `query`: the titles found, the lines quoted under them,
+    and the errors the page's scripts raised."""
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{site}/search.html?q={quote(query)}")
     page.wait_for_selector("#search-results .search-summary", timeout=20000)
-    titles = [li.query_selector("a").inner_text() for li in page.query_selector_all("#search-results ul.search li")]
+    items = page.query_selector_all("#search-results ul.search li")
+    titles = [li.query_selector("a").inner_text() for li in items]
+    quotes = [p.inner_text() for p in page.query_selector_all("#search-results ul.search li p.context")]
     page.close()
+    return titles, quotes, errors
+
+
+def search(browser, site: str, query: str) -> tuple[list[str], list[str]]:
+    titles, _, errors = results(browser, site, query)
     return titles, errors
 
 
@@ -80,22 +89,13 @@ def test_search_finds_a_phrase_from_body_text(browser, site) -> None:
     assert not any(t.startswith("变分自编码器（一）") for t in titles)
 
 
-def _quotes(browser, site: str, query: str) -> list[str]:
-    page = browser.new_page()
-    page.goto(f"{site}/search.html?q={quote(query)}")
-    page.wait_for_selector("#search-results .search-summary", timeout=20000)
-    quotes = [p.inner_text() for p in page.query_selector_all("#search-results ul.search li p.context")]
-    page.close()
-    return quotes
-
-
 def test_search_results_quote_the_article_not_the_page_chrome(browser, site) -> None:
     """Under each result, lines of the article (Sphinx took them from the page's whole main area:
     "System Settings 亮色 暗色 <title> 目录" wherever the query is a word of the title)."""
-    quotes = _quotes(browser, site, "变分自编码器")
+    _, quotes, _ = results(browser, site, "变分自编码器")
     assert len(quotes) >= 4, quotes
     assert not any("System Settings" in q or "亮色" in q or "目录" in q for q in quotes), quotes
-    quotes = _quotes(browser, site, "生成对抗式网络")  # in the body only: its sentence is quoted
+    _, quotes, _ = results(browser, site, "生成对抗式网络")  # in the body only: its sentence is quoted
     assert len(quotes) == 2 and "中文名是生成对抗式网络" in quotes[0], quotes
 
 

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import json
 import posixpath
-from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
 
-STATIC = Path(__file__).parent / "static"
+from . import HTML_BUILDERS, serve_static
+
 SCRIPT = "kexue-previews.js"
 OPENING = 120  # characters of an article's opening shown in its preview
 SUMMARY = 160  # characters of it in the page's Open Graph description
-_HTML_BUILDERS = ("html", "dirhtml")
 
 
 def _text(node: nodes.Node) -> str:
@@ -81,7 +80,7 @@ def merge(app: Sphinx, env, docnames: set[str], other) -> None:
 
 def page_previews(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Write into the page the previews of the pages it links to."""
-    if doctree is None or app.builder.name not in _HTML_BUILDERS:
+    if doctree is None or app.builder.name not in HTML_BUILDERS:
         return
     previews = _store(app.env)
     found: dict[str, dict] = {}
@@ -103,9 +102,7 @@ def page_previews(app: Sphinx, pagename: str, templatename: str, context: dict, 
 
 
 def add_script(app: Sphinx) -> None:
-    if app.builder.name in _HTML_BUILDERS:
-        if str(STATIC) not in app.config.html_static_path:  # zh_search.py adds it as well
-            app.config.html_static_path.append(str(STATIC))
+    if serve_static(app):
         app.add_js_file(SCRIPT, loading_method="defer")
 
 

@@ -33,6 +33,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.search.zh import SearchChinese
 
+from . import HTML_BUILDERS, serve_static
+
 
 try:
     import rjieba
@@ -92,19 +94,10 @@ def skip_formulas(app: Sphinx, doctree: nodes.document) -> None:
             node["classes"].append("no-search")
 
 
-STATIC = Path(__file__).parent / "static"
-_HTML_BUILDERS = ("html", "dirhtml")  # not the EPUB: it has no search page
-
-
 def summaries_from_articles(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    if pagename == "search" and app.builder.name in _HTML_BUILDERS:
+    if pagename == "search" and app.builder.name in HTML_BUILDERS:
         # After searchtools.js, which it changes: deferred scripts run once the page is parsed.
         app.add_js_file("kexue-search.js", loading_method="defer")
-
-
-def add_static(app: Sphinx) -> None:
-    if app.builder.name in _HTML_BUILDERS and str(STATIC) not in app.config.html_static_path:
-        app.config.html_static_path.append(str(STATIC))
 
 
 def _quiet_jieba() -> None:
@@ -121,7 +114,7 @@ def setup(app: Sphinx) -> dict:
     _quiet_jieba()
     app.add_search_language(SearchChineseFixed)
     app.connect("builder-inited", check_jieba)
-    app.connect("builder-inited", add_static)
+    app.connect("builder-inited", serve_static)
     app.connect("html-page-context", summaries_from_articles)
     app.connect("doctree-read", skip_formulas)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
