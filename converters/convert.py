@@ -24,7 +24,7 @@ from .images import IMAGE_FOLDER
 from .model import Book
 from .pipeline import assemble
 from .readers import collect_sources, parse_source, shown_path
-from .readers.cache import read_all
+from .readers.cache import content_hash, read_all
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
 
 CACHE_DIR = ("cache", "sources")  # under _build/
@@ -51,12 +51,13 @@ class ConvertResult:
     seconds: dict[str, float] = field(default_factory=dict)  # per phase
 
 
-def _inputs_digest(files: list[tuple[Path, str]], config: BookConfig, book_dir: Path) -> str:
+def _inputs_digest(files: list[tuple[Path, str]], contents: list[str | None], config: BookConfig,
+                   book_dir: Path) -> str:
     digest = Digest(STEP)
     if config.path is not None:
         digest.add_file(config.path, "config")
-    for path, shown in files:
-        digest.add_file(path, shown)
+    for (_, shown), content in zip(files, contents):
+        digest.add(shown, (content or "\0missing").encode())
     digest.add_file(book_dir / HAND_KEPT, HAND_KEPT)
     images = book_dir / IMAGE_FOLDER
     if images.is_dir():  # which copies exist decides local or remote; their bytes do not
@@ -105,7 +106,8 @@ def convert_book(sources: list[Path], config: BookConfig, book_dir: Path, build_
     started = time.monotonic()
     reporter = Reporter()
     files = [(path, shown_path(path)) for path in collect_sources(sources, reporter)]
-    digest = _inputs_digest(files, config, book_dir)
+    contents = [content_hash(path) for path, _ in files]  # each source read once: stamp and cache keys
+    digest = _inputs_digest(files, contents, config, book_dir)
     if use_stamp:
         record = read_stamp(build_dir, STEP, digest)
         if record is not None:
@@ -114,16 +116,18 @@ def convert_book(sources: list[Path], config: BookConfig, book_dir: Path, build_
             return result
     clear_stamp(build_dir, STEP)
     with _cyclic_collector_paused():
-        return _convert(files, digest, config, book_dir, build_dir, progress, reporter, started)
+        return _convert(files, contents, digest, config, book_dir, build_dir, progress, reporter, started)
 
 
-def _convert(files: list[tuple[Path, str]], digest: str, config: BookConfig, book_dir: Path, build_dir: Path,
-             progress: Progress | None, reporter: Reporter, started: float) -> ConvertResult:
+def _convert(files: list[tuple[Path, str]], contents: list[str | None], digest: str, config: BookConfig,
+             book_dir: Path, build_dir: Path, progress: Progress | None, reporter: Reporter,
+             started: float) -> ConvertResult:
     def read_progress(done: int, total: int) -> None:
         if progress:
             progress("read", done, total)
 
-    articles, stats = read_all(files, parse_source, reporter, build_dir.joinpath(*CACHE_DIR), read_progress)
+    articles, stats = read_all(files, parse_source, reporter, build_dir.joinpath(*CACHE_DIR), read_progress,
+                               contents)
     read_done = time.monotonic()
     book = assemble(articles, config, reporter, book_dir)
     assembled = time.monotonic()

@@ -58,10 +58,19 @@ class ReadStats:
     workers: int = 1
 
 
-def cache_key(data: bytes, shown: str) -> str:
+def content_hash(path: Path) -> str | None:
+    """sha256 of the file's bytes; None when it cannot be read (its reader reports why)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def cache_key(content: str, shown: str) -> str:
+    """The entry of a source whose bytes hash to `content` (`content_hash`), shown as `shown`."""
     digest = hashlib.sha256(code_fingerprint().encode())
     digest.update(shown.encode("utf-8", "surrogatepass") + b"\0")
-    digest.update(data)
+    digest.update(content.encode())
     return digest.hexdigest()
 
 
@@ -129,8 +138,10 @@ def _pickled(call) -> bytes:
 
 
 def read_all(files: list[tuple[Path, str]], parse_one: Callable[[Path, str], Parsed], reporter: Reporter,
-             cache_dir: Path | None, progress: Callable[[int, int], None] | None = None) -> tuple[list[Article], ReadStats]:
-    """Every file's articles in file order, its warnings replayed into `reporter` in the same order."""
+             cache_dir: Path | None, progress: Callable[[int, int], None] | None = None,
+             contents: list[str | None] | None = None) -> tuple[list[Article], ReadStats]:
+    """Every file's articles in file order, its warnings replayed into `reporter` in the same order.
+    `contents`: the files' `content_hash`es when the caller has them already (convert.py)."""
     stats = ReadStats(files=len(files))
     found: list[Parsed | None] = []
     keys: list[str | None] = []
@@ -139,10 +150,8 @@ def read_all(files: list[tuple[Path, str]], parse_one: Callable[[Path, str], Par
         key = None
         parsed = None
         if cache_dir is not None:
-            try:
-                key = cache_key(path.read_bytes(), shown)
-            except OSError:
-                key = None
+            content = contents[i] if contents is not None else content_hash(path)
+            key = cache_key(content, shown) if content else None
             parsed = load(cache_dir, key) if key else None
         keys.append(key)
         found.append(parsed)
