@@ -22,7 +22,7 @@ class Code(Enum):
     DUPLICATE_LABEL = "KB105"  # the same \label twice in one article
     UNKNOWN_LABEL = "KB106"  # \eqref to a label the article does not define
     EMPTY_ARTICLE = "KB107"  # an entry with no text at all (only a title)
-    FRONT_MATTER = "KB108"  # front matter missing or unreadable
+    FRONT_MATTER = "KB108"  # front matter (or a page's date) missing, unreadable or of the wrong shape
     UNREADABLE = "KB109"  # a source file that no reader accepts
     MISSING_IMAGE = "KB110"  # a figure whose image is not available
     LATEX_FORMULA = "KB111"  # a formula xelatex cannot typeset: verbatim in the PDF

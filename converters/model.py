@@ -7,6 +7,7 @@ dataclasses; transforms build new values or mutate articles they own.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
@@ -29,6 +30,26 @@ class PartialDate:
     year: int | None
     month: int
     day: int
+
+    def __post_init__(self) -> None:
+        # A date no calendar has (month 13, 30 February) would reach the writers (the month's
+        # name in 「引用本文」, the by-line): readers build dates through `checked`.
+        if not self.is_valid(self.year, self.month, self.day):
+            raise ValueError(f"not a date: {self.year}-{self.month}-{self.day}")
+
+    @staticmethod
+    def is_valid(year: int | None, month: int, day: int) -> bool:
+        if year is not None and not 1 <= year <= 9999:
+            return False
+        if not 1 <= month <= 12:
+            return False
+        # Without a year, 29 February may still be a day of it.
+        return 1 <= day <= calendar.monthrange(2000 if year is None else year, month)[1]
+
+    @classmethod
+    def checked(cls, year: int | None, month: int, day: int) -> PartialDate | None:
+        """The date, or None when it is not one (a reader warns; the article keeps no date)."""
+        return cls(year, month, day) if cls.is_valid(year, month, day) else None
 
     @property
     def complete(self) -> bool:

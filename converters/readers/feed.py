@@ -23,6 +23,7 @@ from .macros import MacroTable, expand_article_macros
 from .textio import read_text
 
 _ITEM_START = re.compile(r"<(?:item|entry)[\s>]")
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _BODY_START = re.compile(r"<(?:content:encoded|content|description|summary)[\s>]")
 
 
@@ -57,15 +58,26 @@ def parse_feed(text: str, shown: str, reporter: Reporter) -> list[Article]:
     return articles
 
 
-def _date(entry) -> PartialDate | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+def _date(entry) -> tuple[PartialDate | None, str | None]:
+    """The item's date, and the text of a date given but not understood (for a warning)."""
+    # dict.get: the item's own fields, not feedparser's deprecated updated → published fallback.
+    for key in ("published", "updated", "created"):
+        value = dict.get(entry, f"{key}_parsed")
+        # feedparser rolls an impossible ISO date over (`2019-13-01` → 2020-01-01): not a date.
+        iso = _ISO_DATE.search(str(dict.get(entry, key) or ""))
+        if iso and PartialDate.checked(*(int(g) for g in iso.groups())) is None:
+            continue
         if value:
             # feedparser gives UTC; the blog's date is its own (Beijing) day, as the page shows it.
-            local = calendar.timegm(value) + 8 * 3600
-            day = time.gmtime(local)
-            return PartialDate(day.tm_year, day.tm_mon, day.tm_mday)
-    return None
+            try:
+                day = time.gmtime(calendar.timegm(value) + 8 * 3600)
+            except (OverflowError, ValueError, OSError, TypeError):
+                continue
+            date = PartialDate.checked(day.tm_year, day.tm_mon, day.tm_mday)
+            if date is not None:
+                return date, None
+    given = next((str(dict.get(entry, k)) for k in ("published", "updated", "created") if dict.get(entry, k)), None)
+    return None, given
 
 
 def _taxonomy(entry) -> tuple[str | None, list[str]]:
@@ -95,7 +107,11 @@ def _article(entry, shown: str, line: int, body_line: int, reporter: Reporter) -
     markup = contents[0]["value"] if contents else (entry.get("summary") or "")
     category, tags = _taxonomy(entry)
     title = " ".join(str(entry.get("title") or "").split())
-    meta = Meta(title=title or (url or f"item {line}"), date=_date(entry), url=url, category=category, tags=tags)
+    date, unread_date = _date(entry)
+    if unread_date is not None and unread_date.strip():
+        reporter.warn(Code.FRONT_MATTER, f"the item's date '{' '.join(unread_date.split())[:40]}' is not a valid date; "
+                      "the article has no date", SourcePos(shown, line))
+    meta = Meta(title=title or (url or f"item {line}"), date=date, url=url, category=category, tags=tags)
     if entry.get("author"):
         meta.author = " ".join(str(entry.get("author")).split())
     body = HtmlBody(BodyContext(shown, body_line, url), reporter).convert(parse_fragment(markup))

@@ -12,7 +12,6 @@ import ast
 import re
 from pathlib import Path
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.amsmath import amsmath_plugin
@@ -20,22 +19,18 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from ..diagnostics import Code, Reporter
 from ..model import (Article, Block, CodeBlock, Emph, Heading, Inline, LineBreak, Link, ListBlock,
-                     MathBlock, Meta, Paragraph, PartialDate, Quote, Rule, SourcePos, Strong, Table, Text,
+                     MathBlock, Meta, Paragraph, Quote, Rule, SourcePos, Strong, Table, Text,
                      plain_text)
 from ..model import Code as InlineCode
 from ..model import Math
+from . import front_matter
 from .macros import MacroTable, expand_article_macros
-
-# libyaml when PyYAML was built with it (front matter of a thousand files).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from .mdit_cjk import cjk_emphasis_plugin, is_cjk
 from .plain_inlines import math_or_refs, text_with_eqrefs
 from .figures import image_inline, join_figures
 from .texmath import DisplayTeX, display_block, split_environments
 from .textio import read_text
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
-_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
 # An escaped dollar `\$` is a dollar sign, not a math delimiter.  markdown-it turns it into a
 # plain `$` when it joins text, after which it cannot be told from an unbalanced one; until the
 # text is read it travels as this private-use character.
@@ -261,33 +256,13 @@ class _Converter:
         return Table(header, rows, pos)
 
 
-def _front_matter(text: str, shown: str, reporter: Reporter) -> tuple[dict, str, int]:
-    m = _FRONT_MATTER.match(text)
-    if not m:
+def _front_matter(text: str, shown: str, reporter: Reporter) -> tuple[front_matter.FrontMatter, str, int]:
+    source, body, offset = front_matter.split(text)
+    if source is None:
         reporter.warn(Code.FRONT_MATTER, "no YAML front matter: no date, url or tags; "
                       "the title is the first '#' heading, else the file name", SourcePos(shown, 1))
-        return {}, text, 0
-    try:
-        data = yaml.load(m.group(1), Loader=_LOADER) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark else 1
-        reporter.warn(Code.FRONT_MATTER, f"front matter is not valid YAML ({getattr(exc, 'problem', exc)})",
-                      SourcePos(shown, line))
-        data = {}
-    if not isinstance(data, dict):
-        reporter.warn(Code.FRONT_MATTER, "front matter is not a mapping", SourcePos(shown, 1))
-        data = {}
-    return data, text[m.end():], m.group(0).count("\n")
-
-
-def _date(value: object) -> PartialDate | None:
-    m = _DATE.match(str(value or ""))
-    return PartialDate(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
-
-
-def _iso(date: PartialDate | None) -> str | None:
-    return date.iso() if date is not None else None
+        return front_matter.FrontMatter(shown, reporter), text, 0
+    return front_matter.read(source, shown, reporter), body, offset
 
 
 def read_markdown(path: Path, reporter: Reporter, display_path: str | None = None) -> list[Article]:
@@ -301,20 +276,21 @@ def parse_markdown(text: str, shown: str, reporter: Reporter, stem: str = "untit
     converter = _Converter(shown, offset, reporter)
     children = _nest(_PARSER.parse(body))
     h1 = [n for n in children if n.type == "heading" and n.tag == "h1"]
-    title = str(data.get("title") or "").strip()
+    title = data.text("title") or ""
     if not title and h1:  # no title in front matter: the first H1 is the title
         title = plain_text(converter._only_inlines(h1[0].children[0]))
         children = [n for n in children if n is not h1[0]]
         h1 = h1[1:]
     converter.heading_shift = 1 if h1 else 0  # `#` sections become `##`: the title is the page's only H1
+    accessed = data.date("accessed") if "accessed" in data.fields else data.date("urldate")
     meta = Meta(
         title=title or stem,
-        author=str(data.get("author") or "苏剑林"),
-        date=_date(data.get("date")),
-        url=str(data["url"]) if data.get("url") else None,
-        category=str(data["category"]) if data.get("category") else None,
-        tags=[str(t) for t in data.get("tags") or []],
-        accessed=_iso(_date(data.get("accessed") or data.get("urldate"))),
+        author=data.text("author") or "苏剑林",
+        date=data.date("date"),
+        url=data.text("url"),
+        category=data.first_text("category"),
+        tags=data.texts("tags"),
+        accessed=accessed.iso() if accessed else None,
     )
     article = Article(meta, converter.blocks(children), [SourcePos(shown, 1)])
     expand_article_macros(article, MacroTable(), reporter)

@@ -96,7 +96,8 @@ def _split_entries(lines: list[Line]) -> list[_Entry]:
             # else: the glued text is the next entry's title (the listing showed no excerpt)
             body.extend(lines[i + 1:end])
             meta = {"author": m.group("author").strip(), "date": m.group("date"),
-                    "readers": int(m.group("readers"))}
+                    # a count of more digits than any blog has is no count (int() refuses 4,300 digits)
+                    "readers": int(m.group("readers")) if len(m.group("readers")) <= 15 else None}
             title = title_line.text.strip() if title_line else None
             prev = BYLINE.match(title) if title else None
             if prev:  # the previous entry showed no excerpt: its glued text is our title
@@ -312,9 +313,13 @@ def parse_seed(text: str, shown: str, reporter: Reporter) -> list[Article]:
                           title_pos)
         if "date" in entry.meta:
             y, mo, d = (int(x) for x in entry.meta["date"].split("-"))
-            date = PartialDate(y, mo, d)
+            date = PartialDate.checked(y, mo, d)
         else:
-            date = PartialDate(None, entry.meta["month"], entry.meta["day"])
+            date = PartialDate.checked(None, entry.meta["month"], entry.meta["day"])
+        if date is None:
+            shown_date = entry.meta.get("date") or f"{entry.meta['day']} {entry.meta['month']}月"
+            reporter.warn(Code.FRONT_MATTER, f"the entry's date '{shown_date}' is not a valid date; "
+                          "the article has no date", title_pos)
         meta = Meta(title=title, author=entry.meta.get("author", "苏剑林"), date=date,
                     readers=entry.meta.get("readers"))
         articles.append(Article(meta, body, [title_pos], excerpt=True, untitled=untitled))

@@ -44,7 +44,7 @@ SITE_NAMES = ("科学空间|Scientific Spaces", "科学空间", "Scientific Spac
 _BYLINE = re.compile(r"By\s+(?P<author>[^|]+?)\s*\|\s*(?P<date>\d{4}-\d{1,2}-\d{1,2})"
                      r"(?:\s*\|\s*(?P<readers>\d+)\s*位读者)?(?:\s*\|\s*引用)?\s*$")
 _SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)")
-_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _TITLE_SEPARATORS = (" - ", " | ", " – ", " — ", " _ ")
 
 
@@ -80,12 +80,20 @@ def parse_page(markup: str, shown: str, reporter: Reporter, stem: str = "untitle
     converter = HtmlBody(BodyContext(shown, 0, page.base_url(url)), reporter)
     body = converter.convert(container)
     meta = Meta(title=title, url=url, category=category, tags=tags)
+    unread_dates: list[str] = []
     if byline is not None:
         m = _BYLINE.search(" ".join(byline.text_content().split()))
         meta.author = m.group("author").strip()
         meta.date = _date(m.group("date"))
+        if meta.date is None:
+            unread_dates.append(m.group("date"))
         meta.readers = int(m.group("readers")) if m.group("readers") else None
-    meta.date = meta.date or page.date()
+    if meta.date is None:
+        meta.date = page.date(unread_dates)
+    if meta.date is None and unread_dates:
+        reporter.warn(Code.FRONT_MATTER, f"the page's date '{unread_dates[0][:40]}' is not a valid date; "
+                      "the article has no date", SourcePos(shown, byline.sourceline if byline is not None
+                                                           and byline.sourceline else 1))
     meta.author = meta.author if byline is not None else (page.meta("author") or meta.author)
     line = title_el.sourceline if title_el is not None and title_el.sourceline else 1
     article = Article(meta, body, [SourcePos(shown, line)])
@@ -94,8 +102,12 @@ def parse_page(markup: str, shown: str, reporter: Reporter, stem: str = "untitle
 
 
 def _date(text: str | None) -> PartialDate | None:
-    m = _DATE.search(text or "")
-    return PartialDate(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    """The first `YYYY-MM-DD` in `text` that is a date of the calendar."""
+    for m in _DATE.finditer(text or ""):
+        date = PartialDate.checked(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if date is not None:
+            return date
+    return None
 
 
 def _words(el: etree._Element) -> str:
@@ -267,14 +279,18 @@ class _PageFacts:
         base = next((el.get("href") for el in self.doc.iter("base") if el.get("href")), None)
         return base or url
 
-    def date(self) -> PartialDate | None:
+    def date(self, unread: list[str]) -> PartialDate | None:
+        """The date the page states (its meta tags, else a `<time>`); the texts that looked like
+        a date but are none (`2019-13-01`) are added to `unread`."""
         published = self.meta("article:published_time", "datepublished", "date")
-        if published:
-            return _date(published)
-        for el in self.doc.iter("time"):
-            found = _date(el.get("datetime") or el.text_content())
+        values = [published] if published else []
+        values += [el.get("datetime") or el.text_content() for el in self.doc.iter("time")]
+        for value in values:
+            found = _date(value)
             if found:
                 return found
+            if _DATE.search(value or ""):
+                unread.append(" ".join(value.split()))
         return None
 
     def _post_links(self, container: etree._Element, title_el, word: str) -> list[str]:
