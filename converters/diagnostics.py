@@ -30,6 +30,7 @@ class Code(Enum):
     UNSAFE_LINK = "KB113"  # a link or image whose scheme the book does not follow (javascript:, file:…)
     UNSAFE_TEX = "KB114"  # a formula using a TeX primitive that reads or writes files: shown as code
     PAGE_REJECTED = "KB115"  # Sphinx rejected a generated page: rebuilt with its body as literal text
+    PAGE_KEPT = "KB117"  # a file of yours stands where convert would write a page: kept, the page not written
 
 
 @dataclass(frozen=True)

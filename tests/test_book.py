@@ -11,6 +11,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from converters.book import is_generated
 from converters.cli import run
 
 from conftest import ROOT, new_project
@@ -142,6 +143,46 @@ def test_stale_generated_pages_removed_handwritten_kept(project: Path) -> None:
     assert run(["--project", str(project), "convert", "-q", both[0]]) == 0
     assert not flow_page.exists() and not (project / "book" / "flow" / "index.md").exists()
     assert mine.exists() and (project / "book" / "references.bib").exists()
+
+
+# Pages of yours that mention the generator's mark anywhere but in their own front matter.
+HANDWRITTEN_WITH_THE_MARK = {
+    "in-body.md": "---\ntitle: 我的笔记\n---\n\n# 我的笔记\n\ngenerator: kexue-book\n",
+    "in-code.md": "---\ntitle: 代码\n---\n\n# 代码\n\n```yaml\n---\ngenerator: kexue-book\n---\n```\n",
+    "second-block.md": "---\ntitle: 两段\n---\n\n---\ngenerator: kexue-book\n---\n\n# 两段\n",
+    "nested.md": "---\nmeta:\n  generator: kexue-book\n# generator: kexue-book\n---\n\n# 嵌套\n",
+    "not-at-start.md": "\n---\ngenerator: kexue-book\n---\n\n# 不在开头\n",
+}
+
+
+def test_only_front_matter_that_says_generated_is_generated(project: Path, capsys) -> None:
+    """A page is convert's only when its own front matter (YAML at the very start) says so:
+    the mark in its body, a code block or a second `---` block does not make it removable; a
+    page of yours where convert would write one is kept, with a warning."""
+    both = _sources(project, ["links-and-series", "math-forms"])
+    assert run(["--project", str(project), "convert", "-q", both[0]]) == 0
+    kept_pages = sorted(p for p in (project / "book").rglob("*.md") if p.name != "index.md")
+    assert run(["--project", str(project), "convert", "-q", *both]) == 0
+    flow = project / "book" / "flow"
+    generated = flow / "xi-shui-zhang-flow-zhi-f-vaes-762bd4.md"
+    assert is_generated(generated) and is_generated(flow / "index.md")
+    for name, text in HANDWRITTEN_WITH_THE_MARK.items():
+        (flow / name).write_text(text, encoding="utf-8")
+        assert not is_generated(flow / name), name
+    # A page of yours where an article's page goes: never overwritten.
+    vae_page = kept_pages[0]
+    assert is_generated(vae_page)
+    mine = "---\ntitle: 我自己的版本\n---\n\n# 我自己的版本\n"
+    vae_page.write_text(mine, encoding="utf-8")
+    capsys.readouterr()
+    assert run(["--project", str(project), "convert", "-q", both[0]]) == 0
+    err = capsys.readouterr().err
+    assert not generated.exists()  # stale and generated: removed
+    for name, text in HANDWRITTEN_WITH_THE_MARK.items():
+        assert (flow / name).read_text(encoding="utf-8") == text, name
+    assert vae_page.read_text(encoding="utf-8") == mine
+    rel = vae_page.relative_to(project / "book").as_posix()
+    assert "[KB117]" in err and rel in err, err
 
 
 def test_list_json_of_the_seeds(capsys) -> None:
