@@ -13,15 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from importlib import metadata
 from pathlib import Path
 
+from .readers import cache
 from .readers.cache import code_fingerprint
 
 STAMP_DIR = "stamps"  # under _build/
-# The tools whose versions decide what a build produces.
-TOOLS = ("sphinx", "myst-parser", "sphinx-book-theme", "pydata-sphinx-theme", "sphinxcontrib-bibtex",
-         "sphinx-sitemap", "sphinxext-opengraph", "jieba", "rjieba", "latex2mathml", "docutils")
+# The tools whose versions decide what a build produces (MyST reads the pages with markdown-it;
+# Pygments colours the code, pybtex formats the references, MathJax's files are served).  Those
+# that shape convert's output are in every digest already, through `code_fingerprint`.
+TOOLS = ("sphinx", "myst-parser", "markdown-it-py", "mdit-py-plugins", "sphinx-book-theme",
+         "pydata-sphinx-theme", "sphinxcontrib-bibtex", "pybtex", "Pygments", "sphinx-sitemap",
+         "sphinxext-opengraph", "jieba", "rjieba", "latex2mathml", "docutils", "django-static-mathjax")
 
 
 class Digest:
@@ -53,11 +56,7 @@ class Digest:
 
     def add_tools(self) -> None:
         for name in TOOLS:
-            try:
-                version = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                version = "-"
-            self.add(name, version.encode())
+            self.add(name, cache.library_version(name).encode())
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()

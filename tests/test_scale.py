@@ -112,6 +112,48 @@ def test_cache_entry_that_cannot_be_read_is_a_miss(tmp_path: Path) -> None:
     assert stats.cached == 0 and articles[0].meta.title == "随笔甲"
 
 
+@pytest.fixture
+def library_versions(monkeypatch):
+    """Pretend versions: `versions[name] = "…"` changes what `library_version(name)` says."""
+    from converters.readers import cache as cache_module
+    versions: dict[str, str] = {}
+    real = cache_module.library_version
+    monkeypatch.setattr(cache_module, "library_version", lambda name: versions.get(name) or real(name))
+    cache_module.code_fingerprint.cache_clear()
+    yield versions
+    cache_module.code_fingerprint.cache_clear()
+
+
+@pytest.mark.parametrize("library", ["markdown-it-py", "mdit-py-plugins", "lxml", "feedparser", "PyYAML",
+                                     "charset-normalizer"])
+def test_a_new_parser_version_parses_every_source_again(tmp_path: Path, capsys, library_versions,
+                                                         library: str) -> None:
+    """The parse cache and convert's stamp know the versions of the libraries that read the sources."""
+    from converters.readers import cache as cache_module
+    project = new_project(tmp_path / "p")
+    write_articles(project / "sources", SPECS[:2])
+    convert = ["--project", str(project), "convert", str(project / "sources")]
+    assert run(convert) == 0
+    assert run(convert) == 0
+    assert "unchanged since the last convert" in capsys.readouterr().out
+    library_versions[library] = "999.0-not-installed"
+    cache_module.code_fingerprint.cache_clear()
+    assert run(convert) == 0
+    out = capsys.readouterr().out
+    assert "unchanged since the last convert" not in out and "(0 unchanged" in out, out
+
+
+@pytest.mark.parametrize("tool", ["sphinx", "myst-parser", "markdown-it-py", "latex2mathml", "Pygments", "pybtex"])
+def test_a_new_tool_version_rebuilds(tool: str, library_versions) -> None:
+    from converters.stamps import Digest
+    before = Digest("build-html")
+    before.add_tools()
+    library_versions[tool] = "999.0-not-installed"
+    after = Digest("build-html")
+    after.add_tools()
+    assert before.hexdigest() != after.hexdigest()
+
+
 def test_parallel_parsing_gives_the_serial_result(tmp_path: Path) -> None:
     """Enough sources to start worker processes: the same articles and warnings, in file order."""
     specs = [(f"第{k}篇随笔", f"20{10 + k % 10}-01-0{1 + k % 9}", "信息时代") for k in range(40)]

@@ -2,8 +2,9 @@
 
 A source whose bytes did not change is not parsed again: `_build/cache/sources/<key>.pickle`
 holds what its reader returned (the articles and the warnings it raised).  The key hashes the
-file's bytes, the name it is shown under (positions carry it) and the code of the converters
-package, so a changed reader parses everything again.  Entries no run used are removed at the
+file's bytes, the name it is shown under (positions carry it), the code of the converters
+package and the versions of the libraries that parse (`LIBRARIES`), so a changed reader or
+parser parses everything again.  Entries no run used are removed at the
 end of a run, so the cache holds one book's sources.  An entry that cannot be read is a miss.
 
 The cache is written by this program into the project's own build folder, as Sphinx keeps its
@@ -19,6 +20,7 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
@@ -30,13 +32,31 @@ PACKAGE = Path(__file__).resolve().parent.parent
 PARALLEL_FROM = 16
 
 
+# The libraries whose behaviour shapes what convert makes of a source (its parsers, the
+# encoding guesser, the slugs' pinyin, the generated BibTeX): a new version may read the same
+# bytes differently, so it is part of every cache key and stamp.
+LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "lxml", "feedparser", "PyYAML", "charset-normalizer",
+             "pypinyin", "pybtex")
+
+
+def library_version(name: str) -> str:
+    """The installed version of a distribution ("-" when it is not installed)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """A hash of the converters package's code: a new reader or model invalidates the cache."""
+    """A hash of the converters package's code and of the versions of the libraries it reads
+    with: a new reader, model or parser invalidates the cache."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
+    for name in LIBRARIES:
+        digest.update(f"\0{name}\0{library_version(name)}".encode())
     return digest.hexdigest()
 
 
