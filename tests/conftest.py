@@ -1,14 +1,81 @@
-"""Shared test helpers: the golden-file flag and a throw-away copy of the project."""
+"""Shared test helpers: the golden-file flag, a throw-away copy of the project, and the rule
+that on a machine with everything the tests use, no test may skip."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+CORPUS_REAL = SHARED / "corpus-real"
+
+# --- no skip on a machine that has everything ------------------------------------------------
+# A test skips when something it needs is missing (the corpus, xelatex, epubcheck, chromium).
+# Where all of it is present, a skip can only mean a test that silently stopped testing: the
+# run fails.  KEXUE_BOOK_REQUIRE_ALL=1 makes the rule hold whatever is missing (CI, which
+# installs everything); KEXUE_BOOK_ALLOW_SKIPS="text, …" allows the skips whose reason holds
+# one of the texts (the Pages workflow without the corpus: "the corpus is not at").
+REQUIRE_ALL = "KEXUE_BOOK_REQUIRE_ALL"
+ALLOW_SKIPS = "KEXUE_BOOK_ALLOW_SKIPS"
+
+
+def missing_requirements() -> list[str]:
+    """What this machine lacks of what some test needs (each makes those tests skip)."""
+    missing = [str(folder) for folder in (CORPUS, CORPUS_REAL) if not folder.is_dir()]
+    missing += [tool for tool in ("xelatex", "latexmk", "pdftotext", "java") if shutil.which(tool) is None]
+    if not Path("/usr/share/java/epubcheck.jar").is_file():
+        missing.append("epubcheck")
+    if not Path("/usr/bin/chromium").exists():
+        missing.append("chromium")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("playwright")
+    return missing
+
+
+_skips: list = []  # test and collection reports
+_unexpected: list = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skips.append(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.skipped:  # a whole module skipped (`pytest.skip(..., allow_module_level=True)`)
+        _skips.append(report)
+
+
+def _reason(report) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2] if isinstance(longrepr, tuple) else longrepr)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    strict = os.environ.get(REQUIRE_ALL) == "1" or not missing_requirements()
+    allowed = [text.strip() for text in os.environ.get(ALLOW_SKIPS, "").split(",") if text.strip()]
+    _unexpected[:] = [r for r in _skips if not any(text in _reason(r) for text in allowed)] if strict else []
+    if _unexpected and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _unexpected:
+        terminalreporter.section("skipped although nothing is missing", red=True)
+        terminalreporter.line(f"{len(_unexpected)} test(s) skipped on a machine with everything the tests use "
+                              f"(or with {REQUIRE_ALL}=1); each skip fails the run (allow one with "
+                              f"{ALLOW_SKIPS}=\"<part of its reason>\"):", red=True)
+        for report in _unexpected:
+            terminalreporter.line(f"  {report.nodeid}: {_reason(report)}", red=True)
+    elif _skips:
+        missing = missing_requirements()
+        terminalreporter.line(f"{len(_skips)} test(s) skipped; this machine lacks: {', '.join(missing) or 'nothing'}")
 
 
 def pytest_addoption(parser):

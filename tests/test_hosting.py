@@ -3,14 +3,18 @@ has a sitemap and Open Graph tags."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from conftest import ROOT
+from conftest import ALLOW_SKIPS, REQUIRE_ALL, ROOT
 
 
 def _readme_commands() -> list[str]:
@@ -44,6 +48,50 @@ def test_pages_workflow_runs_the_readme_commands_and_publishes_the_html() -> Non
     assert upload["with"]["path"] == "_build/html"
     assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in workflow["jobs"]["deploy"]["steps"])
     assert workflow["permissions"]["pages"] == "write"
+
+
+def test_pages_workflow_provides_the_corpus_or_allows_only_its_skips() -> None:
+    """The workflow checks out the shared corpus beside the project when the repository names
+    where it lives, and runs the tests with no skip allowed (without it, only the corpus's)."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["build"]["steps"]
+    shared = next(s for s in steps if s.get("with", {}).get("repository", "").startswith("${{ vars."))
+    assert shared["uses"].startswith("actions/checkout") and "KEXUE_SHARED_REPOSITORY" in shared["if"]
+    assert any("../shared" in s.get("run", "") and s.get("if") == shared["if"] for s in steps)
+    test = next(s for s in steps if s.get("run") == "make test")
+    assert test["env"][REQUIRE_ALL] == "1"
+    assert "the corpus is not at" in test["env"][ALLOW_SKIPS] and "KEXUE_SHARED_REPOSITORY" in test["env"][ALLOW_SKIPS]
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert f"{REQUIRE_ALL}=1" in ci and "make test" in ci
+
+
+def _run_inner_pytest(tmp_path: Path, test: str, **env: str) -> subprocess.CompletedProcess:
+    suite = tmp_path / "suite"
+    suite.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "tests" / "conftest.py", suite / "conftest.py")
+    (suite / "test_inner.py").write_text(test, encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if k not in (REQUIRE_ALL, ALLOW_SKIPS)} | env
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(suite)],
+                          cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+
+
+SKIPPING = "import pytest\n\ndef test_runs():\n    pass\n\ndef test_skips():\n    pytest.skip('no frobnicator here')\n"
+
+
+def test_a_skip_fails_the_run_where_nothing_may_be_missing(tmp_path: Path) -> None:
+    strict = _run_inner_pytest(tmp_path, SKIPPING, **{REQUIRE_ALL: "1"})
+    assert strict.returncode == 1, strict.stdout
+    assert "test_skips: Skipped: no frobnicator here" in strict.stdout and "1 passed, 1 skipped" in strict.stdout
+    allowed = _run_inner_pytest(tmp_path, SKIPPING, **{REQUIRE_ALL: "1", ALLOW_SKIPS: "x, frobnicator"})
+    assert allowed.returncode == 0, allowed.stdout
+    # The inner suite has no ../shared beside it: a skip there is explained, not a failure.
+    lenient = _run_inner_pytest(tmp_path, SKIPPING)
+    assert lenient.returncode == 0 and "this machine lacks:" in lenient.stdout, lenient.stdout
+    module = _run_inner_pytest(tmp_path, "import pytest\npytest.skip('whole module', allow_module_level=True)\n",
+                               **{REQUIRE_ALL: "1"})
+    assert module.returncode == 1, module.stdout
+    failing = _run_inner_pytest(tmp_path, "def test_fails():\n    assert False\n", **{REQUIRE_ALL: "1"})
+    assert failing.returncode == 1
 
 
 def test_sitemap_and_open_graph(seed_book: Path) -> None:
