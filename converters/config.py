@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from .diagnostics import ConfigError
+from .model import PartialDate
 
 CONFIG_NAME = "kexue-book.yaml"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -108,7 +109,8 @@ def parse_config(data: object, source: str = CONFIG_NAME) -> BookConfig:
     if unknown:
         raise ConfigError(f"{source}: book: unknown key(s) {', '.join(sorted(unknown))}")
     info = BookInfo(**{k: str(v).strip() for k, v in book.items()})
-    if info.accessed and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", info.accessed):
+    if info.accessed and not (re.fullmatch(r"\d{4}-\d{2}-\d{2}", info.accessed)
+                              and PartialDate.checked(*(int(x) for x in info.accessed.split("-")))):
         raise ConfigError(f"{source}: book: accessed: expected a date like 2026-11-22, not '{info.accessed}'")
 
     rules: list[SeriesRule] = []
@@ -188,5 +190,7 @@ def load_config(path: Path) -> BookConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    except (ValueError, RecursionError) as exc:  # a value YAML cannot construct (date 2019-13-01, 5,000 digits)
+        raise ConfigError(f"{path}: a value cannot be read ({exc})") from None
     config = parse_config(data, str(path))
     return BookConfig(config.book, config.series, config.auto_series, config.misc, path, config.large)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from converters.book import render_book
 from converters.cli import run
 from converters.config import CONFIG_NAME, load_config
-from converters.diagnostics import Reporter
+from converters.diagnostics import ConfigError, Reporter
 from converters.model import PartialDate
 from converters.pipeline import assemble
 from converters.readers.feed import parse_feed
@@ -224,3 +224,20 @@ def test_a_date_no_calendar_has_cannot_be_made() -> None:
     with pytest.raises(ValueError):
         PartialDate(2019, 13, 1)
     assert datetime.date(2019, 12, 31).isoformat() == PartialDate(2019, 12, 31).iso()
+
+
+@pytest.mark.parametrize("edit", [("accessed: ", "accessed: 2019-13-01\n  #"), ("accessed: ", "accessed: '2019-02-30'\n  #"),
+                                  ("book:", "large_chapters: {max_articles: " + "9" * 5000 + "}\nbook:")])
+def test_the_book_config_with_an_impossible_value_is_a_config_error(tmp_path: Path, edit, capsys) -> None:
+    """kexue-book.yaml is read as strictly as before, but an unreadable value is an error message
+    (exit 1), not a traceback."""
+    project = tmp_path / "p"
+    project.mkdir()
+    text = (ROOT / CONFIG_NAME).read_text(encoding="utf-8")
+    assert edit[0] in text
+    (project / CONFIG_NAME).write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_config(project / CONFIG_NAME)
+    assert run(["--project", str(project), "list", str(ROOT / "sources")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kexue-book: error: ") and err.count("\n") == 1, err
