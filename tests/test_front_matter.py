@@ -125,11 +125,12 @@ SCALARS = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(st.text(max_size=4) | st.integers(), inner, max_size=3), max_leaves=8)
 # YAML text no dump produces: anchors, aliases, tags, huge numbers, broken syntax.
-RAW = st.sampled_from(["&a [1, *a]", "*a", "!!python/object:os.system x", "!!python/name:os.system",
-                       "!!binary aGVsbG8=", "!!set {a, b}", "9" * 5000, "2019-13-01", "2019-02-30 10:00:00",
-                       "{a: [b, {c: d}]}", "[[[[]]]]", ">\n  folded\n  text", "|\n  ```{eval-rst}\n  x",
-                       "'quote", "- a", "@at", "`tick", "%TAG", ": :", "? x", "\"\\x00\""]) \
-    | st.text(alphabet=":-[]{}&*!|>'\"%@`#,? \n\t0123456789aé深", max_size=20)
+RAW_VALUES = ["&a [1, *a]", "*a", "!!python/object:os.system x", "!!python/name:os.system",
+              "!!python/object/apply:os.system [echo hi]", "!!binary aGVsbG8=", "!!set {a, b}", "9" * 5000,
+              "2019-13-01", "2019-02-30 10:00:00", "{a: [b, {c: d}]}", "[[[[]]]]", ">\n  folded\n  text",
+              "|\n  ```{eval-rst}\n  .. raw:: html\n\n     <script>alert(1)</script>\n  ```", "'quote", "- a",
+              "@at", "`tick", "%TAG", ": :", "? x", "\"\\x00\"", "<script>alert(1)</script>", "{{x}}", "-1e999"]
+RAW = st.sampled_from(RAW_VALUES) | st.text(alphabet=":-[]{}&*!|>'\"%@`#,? \n\t0123456789aé深", max_size=20)
 
 
 def _entry(key: str, value: object, raw: str | None) -> str:
@@ -168,6 +169,9 @@ def test_a_book_of_bad_front_matter_builds_with_each_article(tmp_path: Path, cap
               'title: 引用本文\ndate: "2019-13-01"\nurl: https://kexue.fm/archives/99001',
               "title: 一个标签\ntags: 深度学习", "title: [列表]\ndate: {a: 1}\ntags: {b: 2}\ncategory: [x, y]",
               "- not\n- a mapping", "title: 别名\ntags: &t [a, *t]", "title: 标签\ntags: !!python/object:os.system x"]
+    # and every raw value as each field (a multi-line one indented under its key)
+    fronts += ["\n".join(f"{key}: {raw}" for key in ("title", "date", "tags", "category", "url", "author"))
+               for raw in RAW_VALUES]
     for k, front in enumerate(fronts):
         (sources / f"fm{k}.md").write_text(f"---\n{front}\n---\n\n正文{k}号KXFM。\n", encoding="utf-8")
     project = built_project(tmp_path / "project", [str(sources)])
@@ -184,6 +188,10 @@ def test_a_book_of_bad_front_matter_builds_with_each_article(tmp_path: Path, cap
                 shown[k] = text
     assert sorted(shown) == list(range(len(fronts)))
     assert "深度学习" in shown[3] and "深、度" not in shown[3]
+    for page in html.rglob("*.html"):  # nothing from a front matter became markup
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        scripts = [s for s in soup.find_all("script") if s.get("type") != "application/json"]  # JSON data: text
+        assert not [s for s in scripts if "alert(1)" in s.get_text()], page
     assert "引用本文" in shown[2]
 
 
