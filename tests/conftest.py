@@ -75,7 +75,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
             terminalreporter.line(f"  {report.nodeid}: {_reason(report)}", red=True)
     elif _skips:
         missing = missing_requirements()
-        terminalreporter.line(f"{len(_skips)} test(s) skipped; this machine lacks: {', '.join(missing) or 'nothing'}")
+        why = f"this machine lacks {', '.join(missing)}" if missing else f"allowed by {ALLOW_SKIPS}"
+        terminalreporter.line(f"{len(_skips)} test(s) skipped ({why})")
 
 
 def pytest_addoption(parser):
