@@ -70,3 +70,11 @@ def test_unparseable_addresses_never_crash() -> None:
 def test_an_exclamation_mark_before_a_link_stays_text() -> None:
     # Found by bench/fuzz.py: `[\![](http://x)` was written as `\[![](http://x)`, an image.
     p.check_sources("---\ntitle: t\n---\n\n[\\![](http://x.y/{eval-rst})\n\n感叹！[链接](http://x.y/)\n", "", CONFIG)
+
+
+@settings(max_examples=80, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(p.one_line, p.urls, p.html_trees)
+def test_any_html_tree_gives_pages_without_foreign_markup(title: str, url: str, body: str) -> None:
+    # Issue 20: bodies built element by element, as blogs write them (inline code with line
+    # breaks, <br> in cells, nested inline markup, entities), as a page and as a feed item.
+    p.check_web_sources(title, url, body, CONFIG)
