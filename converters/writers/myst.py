@@ -226,8 +226,14 @@ class InlineRenderer:
             self.in_one_line = self.in_cell = False
 
 
+def _as_code(node: Inline) -> Inline:
+    # An empty formula is shown as its source, in code.
+    return Code(f"${node.tex}$") if isinstance(node, Math) and not one_line(node.tex).strip() else node
+
+
 def _join_codes(nodes: list[Inline]) -> list[Inline]:
     """Adjacent code spans as one: their backtick runs would run together into one."""
+    nodes = [_as_code(n) for n in nodes if not (isinstance(n, Code) and not n.text)]
     if not any(isinstance(a, Code) and isinstance(b, Code) for a, b in zip(nodes, nodes[1:])):
         return nodes
     out: list[Inline] = []
