@@ -282,8 +282,9 @@ class BlockRenderer:
         return f"$$\n{tex}\n$${label}"
 
     def code(self, node: CodeBlock) -> str:
-        fence = _fence(node.text)
-        return f"{fence}{code_language(node.language)}\n{node.text.rstrip()}\n{fence}"
+        text = re.sub(r"\r\n?", "\n", node.text)  # as markdown-it reads them
+        fence = _fence(text)
+        return f"{fence}{code_language(node.language)}\n{text.rstrip()}\n{fence}"
 
     def figure(self, node: Figure) -> str:
         caption = self.inlines.render(node.caption) if node.caption else ""
