@@ -178,3 +178,13 @@ def test_a_line_break_in_a_table_cell_or_heading_stays_there() -> None:
     table = out[out.index("<table>"):out.index("</table>")]
     assert table.count("<tr>") == 2 and "<th>甲 乙</th>" in table and "<td>上 下</td>" in table
     assert "<code>a|b</code>" in table and "|x|" in table and table.count("<td>") == 2
+
+
+@pytest.mark.parametrize("author", [":class: evil", "---\nclass: evil\n---", "a\u2028:name: x", ":::{note}"])
+def test_a_by_line_starting_like_directive_options_stays_text(author: str) -> None:
+    # The by-line is the first line of a {container}'s body: `:key:` or `---` there were options.
+    from converters.validate import foreign_markup, page_markup
+    article = Article(Meta(title="t", author=author, category=author, tags=[author]), [Paragraph([Text("正文")])],
+                      [SourcePos("x.md", 1)], docname="misc/a1", slug="a1")
+    page = write_myst(article)
+    assert not foreign_markup(page) and not [m for m in page_markup(page) if m.kind == "option"], page
