@@ -143,11 +143,13 @@ class InlineRenderer:
 
     def math(self, node: Math) -> str:
         tex = one_line(node.tex).strip()
-        if not tex:
+        if not tex or re.search(r"(?<!\\)(\\\\)*\\$", tex):
+            # Nothing to typeset, or a final lone `\` that would escape the closing `\)` of the
+            # HTML and the LaTeX: shown as its source.
             return self.code(Code(f"${node.tex}$"))
         if "$" in tex or tex.endswith("\\"):
-            # `$…$` cannot hold it (dollarmath ends the formula at a `$` after `\\`, or at the `$`
-            # after a final `\`): the math role holds any TeX as it is.
+            # `$…$` cannot hold it (dollarmath ends the formula at a `$` after `\\`, or at the
+            # `$` after a final `\\`): the math role holds any TeX as it is.
             return self._role("math", tex, literal=True)
         return f"${self._cell_pipes(tex)}$"
 
