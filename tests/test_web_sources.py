@@ -222,7 +222,7 @@ def test_the_shapes_of_real_blog_html_read_as_a_reader_sees_them(web_book: Path)
     # `\$` inside a formula (issue 20, findings 1 and 6).
     article = _page(web_book, "a90004").select_one("article")
     codes = [" ".join(c.get_text().split()) for c in article.select("p code")]
-    assert "pip install keras==2.3.1" in codes and "python train.py" in codes
+    assert "pip install keras==2.3.1" in codes and "python train.py" in codes and "a = 1; b = 2;" in codes
     assert [" ".join(h.get_text().split()).rstrip("#") for h in article.select("h2")][0] == "第一行 第二行"
     table = article.select_one("table")
     assert [th.get_text(" ", strip=True) for th in table.select("thead th")] == ["名称 （单位）", "取值"]

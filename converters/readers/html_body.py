@@ -260,7 +260,7 @@ class HtmlBody:
             return [Link(self.url(src), [Text(f"［嵌入内容：{tag}］")])] if src else []
         if tag in _CODE:
             # A browser shows the line breaks of inline code as spaces; the model holds none.
-            return [InlineCode(one_line(el.text_content()))]
+            return [InlineCode(one_line(_code_text(el)))]
         if tag in ("strong", "b"):
             return [Strong(self.inlines_only(self.content_items(el)))]
         if tag in ("em", "i"):
@@ -357,6 +357,16 @@ class HtmlBody:
 
     def math_block(self, tex: str, pos: SourcePos) -> MathBlock:
         return display_block(tex, pos, self.reporter)
+
+
+def _code_text(el: etree._Element) -> str:
+    """The text of inline code, a `<br>` in it a line break (comments left out)."""
+    parts = [el.text or ""]
+    for child in el:
+        tag = _tag(child)
+        parts.append("\n" if tag == "br" else _code_text(child) if tag else "")
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _collapse_space(text: str) -> str:
