@@ -199,3 +199,17 @@ def test_a_by_line_starting_like_directive_options_stays_text(author: str) -> No
                       [SourcePos("x.md", 1)], docname="misc/a1", slug="a1")
     page = write_myst(article)
     assert not foreign_markup(page) and not [m for m in page_markup(page) if m.kind == "option"], page
+
+
+@pytest.mark.parametrize("nodes", [
+    [Text("前"), "code:{doc}`/etc/passwd`", Math(""), Text("后")],  # found by the HTML-tree property
+    [Text("前"), "code:a", "code:{doc}`/etc/passwd`", "code:", Text("后")],
+])
+def test_code_spans_next_to_each_other_stay_code(nodes: list) -> None:
+    # Two code spans side by side: their backtick runs ran together and freed the role between.
+    from converters.model import Code
+    from converters.validate import foreign_markup
+    nodes = [Code(n[5:]) if isinstance(n, str) else n for n in nodes]
+    md = BlockRenderer(PageContext("misc/a")).paragraph(Paragraph(nodes))
+    out, text = rendered_text(md)
+    assert not foreign_markup(md) and "{doc}`/etc/passwd`" in text, (md, out)
