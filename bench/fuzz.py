@@ -36,6 +36,8 @@ PROPERTIES = {
                                           lambda md, seed: p.check_sources(md, seed, CONFIG)),
     "whole sources (page + feed item)": ((p.one_line, p.urls, p.html_bodies),
                                          lambda title, url, body: p.check_web_sources(title, url, body, CONFIG)),
+    "HTML element trees (page + feed item)": ((p.one_line, p.urls, p.html_trees),
+                                              lambda title, url, body: p.check_web_sources(title, url, body, CONFIG)),
 }
 
 

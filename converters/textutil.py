@@ -13,6 +13,18 @@ _QUOTES = "\"'“”‘’「」『』"
 _FOLD = str.maketrans({"—": "-", "–": "-", "～": "~", "…": "...", "·": "", "・": ""})
 
 
+# What ends a line for markdown-it (`\r\n`, `\r`, `\n`) and for MyST, which splits a directive's
+# body with `str.splitlines()` (also `\v`, `\f`, `\x1c`-`\x1e`, NEL, U+2028, U+2029).  An inline
+# node (text, code, a link's title) holds none of them: in a page, the next line could open a
+# fence (a directive), a list or a heading.
+LINE_END = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with every line end a space, as a browser shows a line break inside a line."""
+    return LINE_END.sub(" ", text)
+
+
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 

@@ -1,7 +1,8 @@
 """What a written page means, read back with MyST's own parser (mdformat's `--validate`, for us).
 
 `page_markup(page)` lists every piece of markup MyST finds on a page: directives, roles,
-targets, comments, raw HTML, links.  `foreign_markup` keeps the pieces the writer never makes,
+targets, comments, raw HTML, links, and inside each directive whose body MyST reads as Markdown
+(a figure's caption, a container, an admonition) its options and, recursively, its body's markup.  `foreign_markup` keeps the pieces the writer never makes,
 so that "text is data" is a property that can be checked for any input (tests/test_properties.py,
 bench/fuzz.py).  `paragraph_text` renders a paragraph and returns the text a reader sees.
 """
@@ -20,7 +21,9 @@ from .urls import LINK_SCHEMES, scheme_of
 # What the writer emits, and nothing else (writers/myst.py and book.py).
 WRITER_DIRECTIVES = {"container", "note", "warning", "admonition", "only", "rubric", "footbibliography",
                      "code-block", "figure", "toctree", "kexue-downloads", "bibliography"}
-WRITER_ROLES = {"eq", "footcite", "strong", "emphasis"}
+WRITER_ROLES = {"eq", "footcite", "strong", "emphasis", "math"}
+# The options the writer gives each directive; any other option came from a source.
+WRITER_OPTIONS = {"figure": {"alt", "target"}, "admonition": {"class"}, "toctree": {"hidden", "maxdepth"}}
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,51 @@ def _parser():
                             RendererHTML)
 
 
+@lru_cache(maxsize=1)
+def _directive_classes() -> dict:
+    """The classes MyST runs for the writer's directives whose body is Markdown (or options)."""
+    from docutils.parsers.rst.directives import admonitions, body, images
+    from sphinx.directives.code import CodeBlock
+    from sphinx.directives.other import Only
+    return {"figure": images.Figure, "container": body.Container, "note": admonitions.Note,
+            "warning": admonitions.Warning, "admonition": admonitions.Admonition, "only": Only,
+            "rubric": body.Rubric, "code-block": CodeBlock}
+
+
+# Directives whose body is Markdown that MyST parses again (code-block's is literal text).
+_MARKDOWN_BODIES = {"figure", "container", "note", "warning", "admonition", "only"}
+
+
+def _directive_markup(name: str, argument: str, content: str) -> list[Markup]:
+    """A directive's options, and the markup of its body and title as MyST reads them: the body
+    split with `str.splitlines()` (U+2028 and NEL end lines there), options taken off its top."""
+    from docutils.parsers.rst import DirectiveError
+    from myst_parser.parsers.directives import MarkupError, parse_directive_text
+    cls = _directive_classes().get(name)
+    if cls is None:
+        return []
+    try:
+        parsed = parse_directive_text(cls, argument, content)
+    except (MarkupError, DirectiveError) as error:
+        return [Markup("directive-error", f"{name}: {error}")]
+    found = [Markup("directive-warning", f"{name}: {w.msg}") for w in parsed.warnings]
+    found += [Markup("option", f"{name}:{key}") for key in parsed.options]
+    if name in _MARKDOWN_BODIES:
+        found += page_markup("\n".join(parsed.body))
+    if name == "admonition":  # its title is inline Markdown
+        found += page_markup(argument)
+    return found
+
+
 def page_markup(page: str) -> list[Markup]:
     found: list[Markup] = []
     for token in _parser().parse(page):
         if token.type == "fence" and token.info.strip().startswith("{"):
-            found.append(Markup("directive", token.info.strip()))
+            info = token.info.strip()
+            found.append(Markup("directive", info))
+            m = re.match(r"\{([^}]*)\}\s*(.*)", info)
+            if m:
+                found += _directive_markup(m.group(1), m.group(2), token.content)
         elif token.type == "fence" and token.info.strip():
             found.append(Markup("language", token.info.strip()))
         elif token.type in ("html_block",):
@@ -72,6 +115,8 @@ def foreign_markup(page: str, own_links: set[str] = frozenset()) -> list[Markup]
     out = []
     for m in page_markup(page):
         if m.kind == "directive" and re.match(r"\{([^}]*)\}", m.value).group(1) in WRITER_DIRECTIVES:
+            continue
+        if m.kind == "option" and m.value.split(":", 1)[1] in WRITER_OPTIONS.get(m.value.split(":", 1)[0], ()):
             continue
         if m.kind == "role" and m.value in WRITER_ROLES:
             continue

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from lxml import html as lxml_html
 
 from converters.cli import run
 from converters.diagnostics import Reporter, SkippedSource
@@ -52,11 +53,17 @@ ALLOWED_INLINE_SCRIPT = re.compile(r"^\s*(window\.MathJax = |DOCUMENTATION_OPTIO
 
 
 THEME_HANDLERS = {"window.print()", "toggleFullScreen()"}
+# A file planted beside the book that hostile sources try to include (tests/hostile/inline-code.*
+# name it by relative and srcdir-absolute paths). Highlighted, it would be split into <span>s:
+# it is looked for in the text a reader sees, and in the bytes of every output file.
+LEAK_MARKER_FILE = "kexue-leak-marker.txt"
+LEAK_MARKER = 'KEXUE_LEAK_MARKER = 0x7f3a9c  # planted by test_hostile'
 
 
 @pytest.fixture(scope="module")
 def hostile_book(tmp_path_factory) -> tuple[Path, str]:
     project = new_project(tmp_path_factory.mktemp("hostile") / "project")
+    (project / LEAK_MARKER_FILE).write_text(LEAK_MARKER + "\n", encoding="utf-8")
     (project / "reject_marker.py").write_text(REJECTING_EXTENSION, encoding="utf-8")
     with open(project / "conf.py", "a", encoding="utf-8") as conf:
         conf.write("\nsys.path.insert(0, str(Path(__file__).parent))\nextensions.append('reject_marker')\n")
@@ -135,14 +142,54 @@ def test_source_text_is_shown_as_text(hostile_book) -> None:
     assert "路径（path:/etc/passwd）" in text  # a MyST scheme that reads files: text
 
 
+def _reader_text(path: Path) -> str:
+    """A built page's text as a reader sees it: syntax-highlighting spans joined, entities decoded."""
+    return " ".join(lxml_html.parse(str(path)).getroot().text_content().split())
+
+
 def test_no_file_of_this_machine_enters_the_book(hostile_book) -> None:
     project, _ = hostile_book
-    secret = Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    passwd = Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    secrets = [passwd, LEAK_MARKER, "0x7f3a9c"]
     assert not Path("/tmp/kexue-pwned").exists()
-    for path in (project / "_build" / "html").rglob("*"):
-        if path.is_file() and path.suffix in (".html", ".txt", ".js", ".md") and "_static" not in path.parts:
-            assert secret not in path.read_text("utf-8", errors="replace"), path
+    outputs = [p for p in (project / "_build").rglob("*") if p.is_file()] + list((project / "book").rglob("*.md"))
+    assert any(p.suffix == ".html" for p in outputs)
+    for path in outputs:
+        if path.suffix == ".html":
+            text = _reader_text(path)
+            for secret in secrets:
+                assert " ".join(secret.split()) not in text, (path, secret)
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode("utf-8") not in data, (path, secret)
     assert not (project / "_build" / "html" / "_downloads").exists()
+
+
+def test_inline_code_with_line_breaks_stays_inline_code(hostile_book) -> None:
+    # Finding 1 of issue 20: a line of inline code starting with ```{eval-rst} became a directive.
+    # tests/hostile/inline-code.* put it in a paragraph (LF, CRLF, CR), a heading, a table cell,
+    # link text and title, alt text and figure captions (U+2028, NEL, vertical tab: MyST splits a
+    # directive's body at them), and a feed item.
+    project, _ = hostile_book
+    pages = {name: soup for name, soup in _pages(project).items() if name.startswith("misc/")}
+    code_pages = [soup for soup in pages.values() if "行内代码" in soup.find("h1").get_text()]
+    assert len(code_pages) == 2
+    for soup in code_pages:
+        article = soup.find("article")
+        codes = [" ".join(c.get_text().split()) for c in article.find_all("code")]
+        payloads = [c for c in codes if "{eval-rst}" in c or "{include}" in c]
+        assert payloads and all(c.startswith("x ```{") and c.endswith("``` y") for c in payloads), codes
+        assert not article.find_all(["script", "iframe"])
+        text = article.get_text()
+        assert "alert('" in text  # the payload is shown, as text
+        assert not re.search(r"^\s*(\.\. |```)", text, re.M)  # and nothing of it on a line of its own
+    page = next(s for s in code_pages if "最后一段：正文完整。" in s.get_text())
+    article = page.find("article")
+    assert len(article.find_all("figure")) == 2 and "图二注" in article.find_all("figcaption")[1].get_text()
+    (heading,) = [h for h in article.find_all("h2") if "标题" in h.get_text()]
+    assert "结束" in heading.get_text() and "{include}" in heading.get_text()
+    rows = article.find("table").find("tbody").find_all("tr")
+    assert len(rows) == 1 and [td.get_text(" ", strip=True) for td in rows[0].find_all("td")][1] == "上 下"
 
 
 def test_other_encodings_are_read_and_binary_is_skipped(hostile_book) -> None:
@@ -151,7 +198,7 @@ def test_other_encodings_are_read_and_binary_is_skipped(hostile_book) -> None:
     assert any("这段文字以GB18030保存" in t and "几何平均不超过算术平均" in t for t in texts.values())
     assert any("这段文字以UTF-16保存，带字节顺序标记" in t for t in texts.values())
     articles = [p for p in (project / "book" / "misc").glob("*.md") if p.name != "index.md"]
-    assert len(articles) == 4  # hostile, rejected, GB18030, UTF-16; not the binary file
+    assert len(articles) == 6  # hostile, rejected, GB18030, UTF-16, inline-code page and feed; not the binary file
 
 
 def test_rejected_page_keeps_all_its_text(hostile_book) -> None:

@@ -213,3 +213,26 @@ def test_copies_merge_by_url_first_then_by_title() -> None:
         _article("新标题", None, "戊"),  # a title known from a copy met by its address
     ])
     assert [(a.meta.title, len(a.sources)) for a in merged] == [("旧标题", 3), ("同名", 2), ("同名", 1)]
+
+
+@pytest.mark.sphinx
+def test_the_shapes_of_real_blog_html_read_as_a_reader_sees_them(web_book: Path) -> None:
+    # tests/web/shapes.html (saved with CRLF line ends): inline code broken across lines, <br> in
+    # table cells and a heading, nested inline markup, entities, `|` in cell code and formulas,
+    # `\$` inside a formula (issue 20, findings 1 and 6).
+    article = _page(web_book, "a90004").select_one("article")
+    codes = [" ".join(c.get_text().split()) for c in article.select("p code")]
+    assert "pip install keras==2.3.1" in codes and "python train.py" in codes and "a = 1; b = 2;" in codes
+    assert [" ".join(h.get_text().split()).rstrip("#") for h in article.select("h2")][0] == "第一行 第二行"
+    table = article.select_one("table")
+    assert [th.get_text(" ", strip=True) for th in table.select("thead th")] == ["名称 （单位）", "取值"]
+    rows = [[" ".join(td.get_text().split()) for td in tr.select("td")] for tr in table.select("tbody tr")]
+    assert rows == [["上 下", "\\(|x|\\) 与 a|b"], ["范数", "\\(\\|x\\|_2\\)"]], rows
+    assert article.select_one("strong em code").get_text() == "代码"
+    assert article.select_one("a strong").get_text() == "加粗的链接" and article.select_one("em a") is not None
+    text = article.get_text()
+    assert "实体：<tag> 与 &amp; 与\xa0不断行空格与 \"引号\"。" in text
+    assert "价格公式\\(a\\$b\\)写在行内。" in text
+    caption = article.select_one("figcaption span.caption-text")
+    assert caption.get_text() == "示意图：f(x) = x的图像" and caption.select_one("code").get_text(" ", strip=True) == "f(x) = x"
+    assert "最后一段。" in text

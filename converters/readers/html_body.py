@@ -27,6 +27,7 @@ from .markdown import looks_like_python
 from .mdit_cjk import is_cjk
 from .plain_inlines import math_or_refs, text_with_eqrefs
 from .texmath import DisplayTeX, display_block, split_environments
+from ..textutil import LINE_END, one_line
 
 # Elements that hold blocks; any other element inside a paragraph is read as inline content.
 _BLOCKS = {"p", "div", "section", "article", "main", "header", "center", "address", "details", "summary",
@@ -39,7 +40,7 @@ _EMBEDS = {"iframe", "video", "audio", "embed", "object"}
 _CODE = {"code", "tt", "kbd", "samp"}
 _TEX_ENCODINGS = ("application/x-tex", "text/x-tex", "tex")
 _LANGUAGE = re.compile(r"^(?:language|lang)-([A-Za-z0-9_+#.-]+)$")
-_SPACE_RUN = re.compile(r"[ \t\r\n\f]+")
+_SPACE_RUN = re.compile(r"[ \t\r\n\f\v\x1c-\x1e\x85\u2028\u2029]+")
 
 
 def parse_fragment(markup: str) -> etree._Element:
@@ -199,7 +200,7 @@ class HtmlBody:
         link = img.getparent() if _tag(img.getparent()) == "a" else None
         captions = [c for c in el if _tag(c) == "figcaption"]
         caption = self.inlines_only(self.content_items(captions[0])) if captions else []
-        alt = img.get("alt") or ""
+        alt = " ".join((img.get("alt") or "").split())
         return Figure(caption or ([Text(alt)] if alt else []), self.url(img.get("src")),
                       self.url(link.get("href")) if link is not None and link.get("href") else None, alt, pos)
 
@@ -252,20 +253,21 @@ class HtmlBody:
         if tag == "br":
             return [LineBreak()]
         if tag == "img":
-            return [image_inline(self.url(el.get("src")), el.get("alt") or "")]
+            return [image_inline(self.url(el.get("src")), " ".join((el.get("alt") or "").split()))]
         if tag in _EMBEDS:
             src = el.get("src") or el.get("data") or next((s.get("src") for s in el.iter("source") if s.get("src")), "")
             self.reporter.warn(Code.UNREADABLE, f"an embedded <{tag}> is kept as a link to it", self.pos(el))
             return [Link(self.url(src), [Text(f"［嵌入内容：{tag}］")])] if src else []
         if tag in _CODE:
-            return [InlineCode(el.text_content())]
+            # A browser shows the line breaks of inline code as spaces; the model holds none.
+            return [InlineCode(one_line(_code_text(el)))]
         if tag in ("strong", "b"):
             return [Strong(self.inlines_only(self.content_items(el)))]
         if tag in ("em", "i"):
             return [Emph(self.inlines_only(self.content_items(el)))]
         if tag == "a" and el.get("href"):
             return [Link(self.url(el.get("href")), self.inlines_only(self.content_items(el)),
-                         el.get("title") or None)]
+                         " ".join((el.get("title") or "").split()) or None)]
         if tag == "svg":
             self.reporter.warn(Code.UNREADABLE, "an inline <svg> drawing is not kept", self.pos(el))
             return []
@@ -357,12 +359,22 @@ class HtmlBody:
         return display_block(tex, pos, self.reporter)
 
 
+def _code_text(el: etree._Element) -> str:
+    """The text of inline code, a `<br>` in it a line break (comments left out)."""
+    parts = [el.text or ""]
+    for child in el:
+        tag = _tag(child)
+        parts.append("\n" if tag == "br" else _code_text(child) if tag else "")
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def _collapse_space(text: str) -> str:
     """A run of white space with a line break in it is what a line break in the source was:
     nothing between Chinese characters, a space otherwise (the Markdown reader's rule)."""
     def one(m: re.Match) -> str:
         run = m.group(0)
-        if "\n" not in run:
+        if not LINE_END.search(run):
             return run
         before = text[m.start() - 1] if m.start() > 0 else ""
         after = text[m.end()] if m.end() < len(text) else ""

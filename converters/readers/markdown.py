@@ -29,6 +29,7 @@ from .mdit_cjk import cjk_emphasis_plugin, is_cjk
 from .plain_inlines import math_or_refs, text_with_eqrefs
 from .figures import image_inline, join_figures
 from .texmath import DisplayTeX, display_block, split_environments
+from ..textutil import one_line
 from .textio import read_text
 
 # An escaped dollar `\$` is a dollar sign, not a math delimiter.  markdown-it turns it into a
@@ -142,14 +143,14 @@ class _Converter:
             elif t == "hardbreak":
                 out.append(LineBreak())
             elif t == "code_inline":
-                out.append(InlineCode(child.content))
+                out.append(InlineCode(one_line(child.content)))
             elif t == "strong":
                 out.append(Strong(self._only_inlines(child)))
             elif t == "em":
                 out.append(Emph(self._only_inlines(child)))
             elif t == "link":
                 out.append(Link(child.attrs.get("href", ""), self._only_inlines(child),
-                                child.attrs.get("title") or None))
+                                " ".join(str(child.attrs.get("title") or "").split()) or None))
             elif t == "image":
                 out.append(image_inline(child.attrs.get("src", ""), plain_text(self._only_inlines(child))))
             elif t == "math_inline":

@@ -18,6 +18,8 @@ import yaml
 from ..images import IMAGE_FOLDER
 from ..urls import IMAGE_SCHEMES, LINK_SCHEMES, scheme_of
 from ..readers.mdit_cjk import delimiter_run
+# Whatever a reader hands over, inline output stays on one line (`one_line` at every inline sink).
+from ..textutil import one_line
 
 from ..model import (walk, Article, Block, Citation, Code, CodeBlock, DocRef, Emph, EqRef, Figure,
                      Heading, Inline, LineBreak, Link, ListBlock, Math, MathBlock, Paragraph,
@@ -30,7 +32,8 @@ GENERATOR = "kexue-book"
 MYST_SYNTAX = re.compile(r"([\\`*_\[\]<>$&{}|~#])")
 # Syntax only where a line starts: list items, quotes, comments, setext
 # underlines, thematic breaks, targets `(name)=`, colon fences, ordered items `1.`.
-_LINE_START_CHAR = re.compile(r"^[-+=>%]|^:::|^\(.*\)=\s*$")
+# `:` also because a directive body starting with `:key:` or `---` is read as options.
+_LINE_START_CHAR = re.compile(r"^[-+=>%:]|^\(.*\)=\s*$")
 _ORDERED_MARKER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 # A code block's language is a plain word (Pygments' names: c++, objective-c, f#, …) or nothing:
 # a fence's info string `{name}` would make it a directive.
@@ -48,13 +51,14 @@ def safe_url(url: str, schemes: tuple[str, ...] = LINK_SCHEMES) -> str | None:
     if scheme_of(url) not in schemes:
         return None
     url = re.sub(r"[\x00-\x20\x7f<>()\\`{}|\"]", lambda m: "%%%02X" % ord(m.group(0)), url.strip())
+    url = re.sub(r"[\x85\u2028\u2029]", lambda m: quote(m.group(0)), url)  # line ends to MyST
     # `&amp;` in a link destination is an entity to CommonMark: keep the characters themselves.
     return re.sub(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)", "%26", url)
 
 
 def escape(text: str, line_start: bool = False) -> str:
-    """Make `text` read as itself in MyST, whatever it contains."""
-    text = MYST_SYNTAX.sub(r"\\\1", text)
+    """Make `text` read as itself in MyST, whatever it contains, on one line."""
+    text = MYST_SYNTAX.sub(r"\\\1", one_line(text))
     if line_start:
         text = text.lstrip()  # leading blanks could make an indented code block
         if _LINE_START_CHAR.match(text):
@@ -92,10 +96,17 @@ def _parses_as_emphasis(before: str, marker: str, inner: str, after: str) -> boo
 
 
 class InlineRenderer:
-    """Renders a run of inlines; tracks whether output is at the start of a line."""
+    """Renders a run of inlines; tracks whether output is at the start of a line.
+
+    Every handler writes its node on one line, whatever string it holds.  In a heading or a
+    table cell (`in_one_line`) a line break is a space, and in a cell (`in_cell`) a `|` in
+    code, math or a role is written `\\|`: the table splits its row there before anything else.
+    """
 
     def __init__(self, ctx: PageContext):
         self.ctx = ctx
+        self.in_one_line = False
+        self.in_cell = False
         self.handlers: dict[type, Callable[[Inline], str]] = {
             Text: self.text, Math: self.math, Code: self.code, Strong: self.strong,
             Emph: self.emph, Link: self.link, DocRef: self.docref, EqRef: self.eqref,
@@ -104,9 +115,10 @@ class InlineRenderer:
 
     def render(self, nodes: list[Inline], line_start: bool = True) -> str:
         out: list[str] = []
+        nodes = _join_codes(nodes)
         for i, node in enumerate(nodes):
             if isinstance(node, Text) and line_start:
-                piece = escape(node.text.replace("\n", " ").lstrip(), line_start=True)
+                piece = escape(one_line(node.text).lstrip(), line_start=True)
             elif isinstance(node, (Strong, Emph)):
                 before = "".join(out)[-1:] or " "
                 after = self.render(nodes[i + 1:i + 2], line_start=False)[:1] or " "
@@ -116,26 +128,39 @@ class InlineRenderer:
             if piece.startswith("[") and out and re.search(r"(?<!\\)(\\\\)*!$", out[-1]):
                 out[-1] = out[-1][:-1] + "\\!"  # text `!` before a link would make it an image
             out.append(piece)
-            if isinstance(node, LineBreak):
+            if isinstance(node, LineBreak) and not self.in_one_line:
                 line_start = True
             elif piece.strip():
                 line_start = False
         return "".join(out)
 
     def text(self, node: Text) -> str:
-        return escape(node.text.replace("\n", " "))
+        return escape(node.text)
+
+    def _cell_pipes(self, text: str) -> str:
+        # In a cell the table takes `\|` as a `|` of the cell's text and drops the backslash.
+        return text.replace("|", "\\|") if self.in_cell else text
 
     def math(self, node: Math) -> str:
-        tex = " ".join(node.tex.split("\n")).strip()
-        if not tex or re.search(r"(?<!\\)\$", tex) or tex.endswith("\\"):
-            return self.code(Code(f"${node.tex}$"))  # it cannot be written as `$…$`: show its source
-        return f"${tex}$"
+        tex = one_line(node.tex).strip()
+        if not tex or re.search(r"(?<!\\)(\\\\)*\\$", tex):
+            # Nothing to typeset, or a final lone `\` that would escape the closing `\)` of the
+            # HTML and the LaTeX: shown as its source.
+            return self.code(Code(f"${node.tex}$"))
+        if "$" in tex or tex.endswith("\\"):
+            # `$…$` cannot hold it (dollarmath ends the formula at a `$` after `\\`, or at the
+            # `$` after a final `\\`): the math role holds any TeX as it is.
+            return self._role("math", tex, literal=True)
+        return f"${self._cell_pipes(tex)}$"
 
     def code(self, node: Code) -> str:
-        longest = max((len(run) for run in re.findall(r"`+", node.text)), default=0)
+        text = self._cell_pipes(one_line(node.text))
+        longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
         ticks = "`" * (longest + 1)
-        pad = " " if node.text.startswith("`") or node.text.endswith("`") else ""
-        return f"{ticks}{pad}{node.text}{pad}{ticks}"
+        # CommonMark drops one space at each end when both ends have one: pad to keep them.
+        pad = " " if text.startswith("`") or text.endswith("`") or \
+            (text.startswith(" ") and text.endswith(" ") and text.strip()) else ""
+        return f"{ticks}{pad}{text}{pad}{ticks}"
 
     def emphasis(self, node: Strong | Emph, before: str, after: str) -> str:
         """`**…**` when CommonMark reads it as emphasis between `before` and `after`;
@@ -151,11 +176,13 @@ class InlineRenderer:
                            else self.render([c], line_start=False) for c in node.children)
         return self._role(role, plain_text(node.children))
 
-    @staticmethod
-    def _role(role: str, text: str) -> str:
+    def _role(self, role: str, text: str, literal: bool = False) -> str:
+        text = one_line(text)
         if not text:
             return ""
-        text = text.replace("\\", "\\\\")  # docutils unescapes role text
+        if not literal:
+            text = text.replace("\\", "\\\\")  # docutils unescapes role text
+        text = self._cell_pipes(text)
         ticks = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
         pad = " " if text.startswith("`") or text.endswith("`") else ""
         return f"{{{role}}}{ticks}{pad}{text}{pad}{ticks}"
@@ -174,7 +201,7 @@ class InlineRenderer:
         children = self.render(node.children, line_start=False)
         if target is None:  # not a web or mail address: the text and the address, both as text
             return children + escape(f"（{node.url}）")
-        title = ' "' + escape(node.title).replace('"', '\\"') + '"' if node.title else ""
+        title = ' "' + escape(node.title).replace('"', '\\"') + '"' if node.title and node.title.strip() else ""
         return f"[{children}]({target}{title})"
 
     def docref(self, node: DocRef) -> str:
@@ -190,7 +217,34 @@ class InlineRenderer:
         return f"{{footcite}}`{node.key}`"
 
     def linebreak(self, node: LineBreak) -> str:
-        return "\\\n"
+        return " " if self.in_one_line else "\\\n"
+
+    def one_line_of(self, nodes: list[Inline], cell: bool = False) -> str:
+        """`nodes` as the text of a heading (or a table cell): one line, breaks as spaces."""
+        self.in_one_line, self.in_cell = True, cell
+        try:
+            return self.render(nodes, line_start=False)
+        finally:
+            self.in_one_line = self.in_cell = False
+
+
+def _as_code(node: Inline) -> Inline:
+    # An empty formula is shown as its source, in code.
+    return Code(f"${node.tex}$") if isinstance(node, Math) and not one_line(node.tex).strip() else node
+
+
+def _join_codes(nodes: list[Inline]) -> list[Inline]:
+    """Adjacent code spans as one: their backtick runs would run together into one."""
+    nodes = [_as_code(n) for n in nodes if not (isinstance(n, Code) and not n.text)]
+    if not any(isinstance(a, Code) and isinstance(b, Code) for a, b in zip(nodes, nodes[1:])):
+        return nodes
+    out: list[Inline] = []
+    for node in nodes:
+        if isinstance(node, Code) and out and isinstance(out[-1], Code):
+            out[-1] = Code(out[-1].text + node.text)
+        else:
+            out.append(node)
+    return out
 
 
 # --- blocks --------------------------------------------------------------------
@@ -219,7 +273,7 @@ class BlockRenderer:
         return self.inlines.render(node.inlines)
 
     def heading(self, node: Heading) -> str:
-        return "#" * node.level + " " + self.inlines.render(node.inlines, line_start=False)
+        return "#" * node.level + " " + self.inlines.one_line_of(node.inlines)
 
     def math(self, node: MathBlock) -> str:
         # Blank lines would end the block; `$$` inside would close it.
@@ -230,8 +284,9 @@ class BlockRenderer:
         return f"$$\n{tex}\n$${label}"
 
     def code(self, node: CodeBlock) -> str:
-        fence = _fence(node.text)
-        return f"{fence}{code_language(node.language)}\n{node.text.rstrip()}\n{fence}"
+        text = re.sub(r"\r\n?", "\n", node.text)  # as markdown-it reads them
+        fence = _fence(text)
+        return f"{fence}{code_language(node.language)}\n{text.rstrip()}\n{fence}"
 
     def figure(self, node: Figure) -> str:
         caption = self.inlines.render(node.caption) if node.caption else ""
@@ -245,7 +300,7 @@ class BlockRenderer:
         alt = " ".join(node.alt.split())
         href = safe_url(node.href) if node.href else None
         if src.startswith(f"/{IMAGE_FOLDER}/"):  # our own copy: the path is made by images.local_name
-            src = re.sub(r"[\x00-\x20<>`{}|\\]", "_", src)
+            src = re.sub(r"[\x00-\x20\x85\u2028\u2029<>`{}|\\]", "_", src)
         lines = [f"{fence}{{figure}} {src}", f":alt: {alt}" if alt else None,
                  f":target: {href}" if href else None, "", caption, fence]
         return "\n".join(line for line in lines if line is not None)
@@ -264,7 +319,7 @@ class BlockRenderer:
 
     def table(self, node: Table) -> str:
         def row(cells) -> str:
-            return "| " + " | ".join(self.inlines.render(c, line_start=False) for c in cells) + " |"
+            return "| " + " | ".join(self.inlines.one_line_of(c, cell=True) for c in cells) + " |"
         lines = [row(node.header), "|" + "|".join(" --- " for _ in node.header) + "|"]
         lines += [row(r) for r in node.rows]
         return "\n".join(lines)
@@ -324,7 +379,7 @@ def full_article_url(article: Article) -> str:
 
 def _byline(article: Article, inlines: InlineRenderer) -> str:
     meta = article.meta
-    parts = [escape(meta.author)]
+    parts = [escape(meta.author, line_start=True)]  # the first line of a directive's body
     if meta.date:
         if meta.date.complete:
             parts.append(f"{meta.date.year}年{meta.date.month}月{meta.date.day}日")
