@@ -30,6 +30,8 @@ class Code(Enum):
     UNSAFE_LINK = "KB113"  # a link or image whose scheme the book does not follow (javascript:, file:…)
     UNSAFE_TEX = "KB114"  # a formula using a TeX primitive that reads or writes files: shown as code
     PAGE_REJECTED = "KB115"  # Sphinx rejected a generated page: rebuilt with its body as literal text
+    EPUB_FORMULA = "KB121"  # a formula MathJax rejects: shown as its TeX in the EPUB
+    EPUB_MATH_ENGINE = "KB122"  # node or MathJax missing: the EPUB's MathML made by latex2mathml
 
 
 @dataclass(frozen=True)
