@@ -12,7 +12,9 @@ MathJax's MathML is made fit for an EPUB (`for_epub`): attributes that are not M
 or carry source text into the page (`data-*`, `class`, `style`, `id`, non-web `href`) are dropped,
 MathJax's private `mathvariant`s become MathML ones, `mlabeledtr` (not in MathML Core, which
 e-readers and browsers implement) becomes an `mtr` with its label as the last cell, and the
-formula's TeX becomes the `alttext`.
+formula's TeX becomes the `alttext`.  What MathML Core does not draw is said in what it does:
+`mathvariant` letters as Unicode's mathematical letters (𝔼, ℒ, 𝒙), table rules as cell borders,
+the thin space after an operator name as the `rspace` of its U+2061.
 """
 
 from __future__ import annotations
@@ -167,6 +169,105 @@ def apply_functions(root) -> None:
             parent.insert(index + 1, apply)
 
 
+# --- what MathML Core (Chromium, and e-readers built on it) does not draw ---------------------
+
+# mathvariant → Unicode's Mathematical Alphanumeric Symbols: MathML Core draws `mathvariant`
+# only as "normal", so `\mathbb{E}`, `\mathcal{L}`, `\boldsymbol{x}` would show as plain letters.
+_LATIN = {"bold": 0x1D400, "italic": 0x1D434, "bold-italic": 0x1D468, "script": 0x1D49C,
+          "bold-script": 0x1D4D0, "fraktur": 0x1D504, "double-struck": 0x1D538, "bold-fraktur": 0x1D56C,
+          "sans-serif": 0x1D5A0, "bold-sans-serif": 0x1D5D4, "sans-serif-italic": 0x1D608,
+          "sans-serif-bold-italic": 0x1D63C, "monospace": 0x1D670}
+_LATIN_HOLES = {  # letters Unicode had before the block (Letterlike Symbols)
+    "italic": {"h": 0x210E},
+    "script": {"B": 0x212C, "E": 0x2130, "F": 0x2131, "H": 0x210B, "I": 0x2110, "L": 0x2112, "M": 0x2133,
+               "R": 0x211B, "e": 0x212F, "g": 0x210A, "o": 0x2134},
+    "fraktur": {"C": 0x212D, "H": 0x210C, "I": 0x2111, "R": 0x211C, "Z": 0x2128},
+    "double-struck": {"C": 0x2102, "H": 0x210D, "N": 0x2115, "P": 0x2119, "Q": 0x211A, "R": 0x211D, "Z": 0x2124},
+}
+_GREEK = {"bold": 0x1D6A8, "italic": 0x1D6E2, "bold-italic": 0x1D71C, "bold-sans-serif": 0x1D756,
+          "sans-serif-bold-italic": 0x1D790}
+_GREEK_ORDER = ("ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡϴΣΤΥΦΧΨΩ∇αβγδεζηθικλμνξοπρςστυφχψω∂ϵϑϰϕϱϖ")
+_DIGITS = {"bold": 0x1D7CE, "double-struck": 0x1D7D8, "sans-serif": 0x1D7E2, "bold-sans-serif": 0x1D7EC,
+           "monospace": 0x1D7F6}
+
+
+def _styled(char: str, variant: str) -> str | None:
+    if "A" <= char <= "Z" or "a" <= char <= "z":
+        hole = _LATIN_HOLES.get(variant, {}).get(char)
+        if hole:
+            return chr(hole)
+        if variant in _LATIN:
+            offset = ord(char) - ord("A") if char <= "Z" else 26 + ord(char) - ord("a")
+            return chr(_LATIN[variant] + offset)
+    elif "0" <= char <= "9":
+        if variant in _DIGITS:
+            return chr(_DIGITS[variant] + ord(char) - ord("0"))
+        return char if variant in ("italic", "bold-italic") else None  # TeX keeps digits upright
+    elif char in _GREEK_ORDER and variant in _GREEK:
+        return chr(_GREEK[variant] + _GREEK_ORDER.index(char))
+    return None
+
+
+def _apply_variant(element) -> None:
+    variant = element.get("mathvariant")
+    if variant in (None, "normal") or element.tag not in (f"{{{NS}}}mi", f"{{{NS}}}mn") or not element.text:
+        return
+    styled = [_styled(c, variant) for c in element.text]
+    if all(styled):
+        element.text = "".join(styled)
+        del element.attrib["mathvariant"]
+
+
+# Table rules: MathML Core draws neither `columnlines`/`rowlines` nor `menclose`; the same lines as
+# CSS borders of the cells (the attributes stay for readers that draw them, at the same place).
+_RULE = "0.06em {}"
+_SIDES = {"top": "top", "bottom": "bottom", "left": "left", "right": "right"}
+
+
+def _add_style(element, declarations: list[str]) -> None:
+    if declarations:
+        element.set("style", "; ".join(filter(None, [element.get("style", ""), *declarations])))
+
+
+def _draw_rules(root) -> None:
+    for table in root.iter(f"{{{NS}}}mtable"):
+        columns = table.get("columnlines", "").split()
+        rows = table.get("rowlines", "").split()
+        table_rows = [r for r in table if r.tag in (f"{{{NS}}}mtr", f"{{{NS}}}mlabeledtr")]
+        for r, row in enumerate(table_rows):
+            cells = [c for c in row if c.tag == f"{{{NS}}}mtd"]
+            for c, cell in enumerate(cells):
+                css = []
+                if columns and c < len(cells) - 1:
+                    line = columns[min(c, len(columns) - 1)]
+                    if line in ("solid", "dashed"):
+                        css.append(f"border-right: {_RULE.format(line)}")
+                if rows and r < len(table_rows) - 1:
+                    line = rows[min(r, len(rows) - 1)]
+                    if line in ("solid", "dashed"):
+                        css.append(f"border-bottom: {_RULE.format(line)}")
+                _add_style(cell, css)
+    for box in root.iter(f"{{{NS}}}menclose"):
+        notation = box.get("notation", "").split()
+        sides = ["top", "bottom", "left", "right"] if "box" in notation else [n for n in notation if n in _SIDES]
+        _add_style(box, [f"border-{side}: {_RULE.format('solid')}" for side in sides])
+
+
+def _space_applications(root) -> None:
+    """TeX's thin space after an operator name (`\cos x`, not before `(`): MathML Core gives
+    U+2061 no width, so `cos x` would read `cosx`."""
+    for parent in root.iter():
+        children = list(parent)
+        for index, child in enumerate(children):
+            if child.tag != f"{{{NS}}}mo" or (child.text or "").strip() != _APPLY:
+                continue
+            following = children[index + 1] if index + 1 < len(children) else None
+            opening = following is not None and following.tag == f"{{{NS}}}mo" \
+                and (following.text or "").strip() in _OPENING
+            child.set("lspace", "0em")
+            child.set("rspace", "0em" if opening else "0.1667em")
+
+
 def _safe_href(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
@@ -199,5 +300,9 @@ def for_epub(mathml: str, tex: str) -> str:
                 element.text = None
         if element.tail is not None and not element.tail.strip():
             element.tail = None
+    for element in root.iter():
+        _apply_variant(element)
+    _space_applications(root)
+    _draw_rules(root)
     root.attrib["alttext"] = " ".join(tex.split())
     return ElementTree.tostring(root, encoding="unicode")
