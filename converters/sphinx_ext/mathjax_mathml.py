@@ -84,7 +84,8 @@ class NodeEngine:
         if self.node is None:
             raise EngineMissing(f"node not found; {INSTALL_HINT}")
         if self.js_dir is None:
-            raise EngineMissing(f"the npm package {PACKAGE} is not in {REPO / 'node_modules'}; {INSTALL_HINT}")
+            where = os.environ.get(JS_DIR_ENV) or REPO / "node_modules"
+            raise EngineMissing(f"the npm package {PACKAGE} is not in {where}; {INSTALL_HINT}")
         self._open: subprocess.Popen | None = None
 
     def _command(self) -> list[str]:
@@ -146,7 +147,7 @@ def _wants_argument(following) -> bool:
 
 
 def apply_functions(root) -> None:
-    """U+2061 FUNCTION APPLICATION after each operator name that has an argument, as MathJax
+    r"""U+2061 FUNCTION APPLICATION after each operator name that has an argument, as MathJax
     itself writes it after `\sin` but not (in version 3) after `\operatorname{…}`, `\lim`,
     `\max`: readers space and speak `cos x` as a function of x, not as the letters `cosx`."""
     parents = {child: parent for parent in root.iter() for child in parent}
@@ -254,7 +255,7 @@ def _draw_rules(root) -> None:
 
 
 def _space_applications(root) -> None:
-    """TeX's thin space after an operator name (`\cos x`, not before `(`): MathML Core gives
+    r"""TeX's thin space after an operator name (`\cos x`, not before `(`): MathML Core gives
     U+2061 no width, so `cos x` would read `cosx`."""
     for parent in root.iter():
         children = list(parent)

@@ -1,0 +1,153 @@
+"""The EPUB's MathML comes from MathJax 3's TeX input (sphinx_ext/mathjax_mathml.py), as the HTML's.
+
+Needs node and the npm package mathjax-full (`make node_modules`); the corpus-real book also needs
+`../shared/corpus-real` and epubcheck.  Each test skips and says why when something is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from converters.cli import run
+from converters.sphinx_ext import mathjax_mathml
+
+from conftest import ROOT, new_project
+
+sys.path.insert(0, str(ROOT / "bench"))
+from epub_math import Tally, is_multiline  # noqa: E402  (the bench's measures, shared)
+
+CORPUS_REAL = ROOT.parent / "shared" / "corpus-real"
+EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")
+MATHML = "http://www.w3.org/1998/Math/MathML"
+
+needs_mathjax = pytest.mark.skipif(
+    mathjax_mathml.node_executable() is None or mathjax_mathml.mathjax_js_dir() is None,
+    reason=f"node or mathjax-full missing ({mathjax_mathml.INSTALL_HINT})")
+
+
+def _for_epub(*formulas: tuple[str, bool]) -> list[etree._Element]:
+    converted = mathjax_mathml.NodeEngine().convert_all(list(formulas))
+    return [etree.fromstring(mathjax_mathml.for_epub(m, tex).encode()) for m, (tex, _) in zip(converted, formulas)]
+
+
+def _cells_text(math) -> list[str]:
+    return ["".join(td.itertext()) for td in math.iter(f"{{{MATHML}}}mtd")]
+
+
+@needs_mathjax
+def test_mathjax_forms_become_mathml_an_epub_reader_draws() -> None:
+    eqnarray, dashed, table, functions, rows, styled, letters = _for_epub(
+        (r"\begin{eqnarray*} \delta(x)=\delta(-x) \\ x\delta(x-x_0)=x_0 \delta(x-x_0)\end{eqnarray*}", True),
+        (r"\left(\begin{array}{cc:cc}1 & 2 & 3 & 4 \\ \hdashline 5 & 6 & 7 & 8\end{array}\right)", True),
+        (r"\begin{array}{c|cc}\hline \text{时间} & 0 & 10\\ \hline x_1 & 100 & 165\\ \hline\end{array}", True),
+        (r"\cos x\theta + \operatorname{tr} A + \lim_{a\to\infty} f(a) + \sin(x)", False),
+        (r"\begin{align} a &= b \tag{3} \\ c &= d \tag{4} \end{align}", True),
+        (r"\require{cancel}\color{red}{x} + \class{foo}{y} + \cssId{a:b}{z} + \style{position:fixed}{w}"
+         r" + \href{javascript:alert(1)}{v}", False),
+        (r"\mathcal{L} + \mathbb{E} + \boldsymbol{\theta}", False),
+    )
+    assert len(list(eqnarray.iter(f"{{{MATHML}}}mtr"))) == 2  # two rows, not one line
+    assert len(list(dashed.iter(f"{{{MATHML}}}mtr"))) == 2
+    assert not any("cc:cc" in cell or ":" in cell for cell in _cells_text(dashed))  # no column spec printed
+    dashes = [td.get("style", "") for td in dashed.iter(f"{{{MATHML}}}mtd")]
+    assert sum("border-right: 0.06em dashed" in s for s in dashes) == 2  # the `:` between the blocks
+    assert sum("border-bottom: 0.06em dashed" in s for s in dashes) == 4  # the \hdashline
+    assert _cells_text(table)[:3] == ["时间", "0", "10"]
+    assert any("border-right: 0.06em solid" in td.get("style", "") for td in table.iter(f"{{{MATHML}}}mtd"))
+    # cos, tr, lim (after its a→∞) and sin are each followed by function application, with
+    # TeX's thin space except before a parenthesis.
+    children = [(e.tag.split("}")[1], "".join(e.itertext()), e.get("rspace")) for e in functions]
+    applications = [i for i, c in enumerate(children) if c[1] == "\u2061"]
+    assert [children[i - 1][1] for i in applications] == ["cos", "tr", "lima→∞", "sin"]
+    assert [children[i][2] for i in applications] == ["0.1667em", "0.1667em", "0.1667em", "0em"]
+    assert not list(rows.iter(f"{{{MATHML}}}mlabeledtr"))  # MathML Core has no mlabeledtr
+    assert [" ".join("".join(tr.itertext()).split()) for tr in rows.iter(f"{{{MATHML}}}mtr")] == ["a=b(3)", "c=d(4)"]
+    attributes = {name for e in styled.iter() for name in e.attrib}
+    assert not attributes & {"class", "id", "href"} and not any(a.startswith("data-") for a in attributes)
+    assert styled.find(f".//{{{MATHML}}}mstyle").get("mathcolor") == "red"
+    assert "style" not in attributes  # no CSS from a source
+    assert "".join(letters.itertext()) == "ℒ+𝔼+𝜽"  # MathML Core draws no mathvariant but these
+    assert eqnarray.get("alttext").startswith(r"\begin{eqnarray*} \delta(x)")
+
+
+@needs_mathjax
+def test_a_formula_mathjax_rejects_is_none() -> None:
+    assert mathjax_mathml.NodeEngine().convert_all([(r"\undefinedmacro{y}", True), ("x", False)])[0] is None
+
+
+def _counting_node(folder: Path) -> tuple[Path, Path]:
+    """A node that notes each start in a log: how many MathJax processes a build ran."""
+    log = folder / "node-starts.log"
+    wrapper = folder / "node"
+    wrapper.write_text(f'#!/bin/sh\necho start >> "{log}"\nexec "{mathjax_mathml.node_executable()}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    return wrapper, log
+
+
+@pytest.fixture(scope="module")
+def real_epub(tmp_path_factory):
+    """The EPUB of ../shared/corpus-real, built with two Sphinx processes and a counting node."""
+    if not CORPUS_REAL.is_dir():
+        pytest.skip(f"the real articles are not at {CORPUS_REAL} (they live in shared/)")
+    if mathjax_mathml.node_executable() is None or mathjax_mathml.mathjax_js_dir() is None:
+        pytest.skip(f"node or mathjax-full missing ({mathjax_mathml.INSTALL_HINT})")
+    folder = tmp_path_factory.mktemp("real-epub")
+    project = new_project(folder / "project")
+    wrapper, log = _counting_node(folder)
+    os.environ[mathjax_mathml.NODE_ENV] = str(wrapper)
+    try:
+        assert run(["--project", str(project), "build", "-q", "--format", "epub", "-j", "2", str(CORPUS_REAL)]) == 0
+    finally:
+        del os.environ[mathjax_mathml.NODE_ENV]
+    return project / "_build" / "epub" / "kexue-book.epub", log
+
+
+def _maths(epub: Path) -> list[tuple[str, etree._Element]]:
+    found = []
+    with zipfile.ZipFile(epub) as book:
+        for name in book.namelist():
+            if name.endswith(".xhtml"):
+                page = etree.fromstring(book.read(name))
+                found += [(name, m) for m in page.iter(f"{{{MATHML}}}math")]
+                assert not page.xpath('//*[contains(@class, "formula-tex")]'), f"{name}: a formula shown as TeX"
+    return found
+
+
+def test_real_articles_epub_math_as_the_blog_shows_it(real_epub) -> None:
+    epub, log = real_epub
+    maths = _maths(epub)
+    assert maths
+    tally = Tally("book")
+    for name, math in maths:
+        tex = math.get("alttext")
+        assert tex, f"{name}: a <math> without alttext"
+        tally.add(tex, etree.tostring(math, encoding="unicode"))
+    assert tally.raw == 0, tally.examples  # no TeX left, in a fallback or inside the MathML
+    assert tally.multiline > 0 and tally.rows_kept == tally.multiline, tally.examples.get("rows lost")
+    assert tally.arrays > 0 and tally.specs_shown == 0, tally.examples.get("column spec shown")
+    names, applied = tally.functions + tally.limits, tally.functions_applied + tally.limits_applied
+    assert names > 0 and applied / names >= 0.95, (applied, names)
+    assert sum(1 for _, m in maths if is_multiline(m.get("alttext"))) == tally.multiline
+
+
+def test_one_mathjax_process_per_build(real_epub) -> None:
+    epub, log = real_epub
+    assert log.read_text().splitlines() == ["start"]
+
+
+@pytest.mark.skipif(not (EPUBCHECK_JAR.is_file() and shutil.which("java")), reason="epubcheck missing")
+def test_real_articles_epub_passes_epubcheck(real_epub) -> None:
+    epub, _ = real_epub
+    proc = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(epub)], capture_output=True, text=True)
+    summary = re.search(r"Messages: (\d+) fatals / (\d+) errors / (\d+) warnings", proc.stdout + proc.stderr)
+    assert summary and summary.groups() == ("0", "0", "0"), proc.stdout + proc.stderr
