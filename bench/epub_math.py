@@ -1,4 +1,4 @@
-"""Which TeX → MathML engine for the EPUB?  Every formula of real articles through each engine.
+r"""Which TeX → MathML engine for the EPUB?  Every formula of real articles through each engine.
 
     .venv/bin/pip install -e '.[bench]'          # pandoc (texmath) for the comparison
     make node_modules                            # MathJax 3 (mathjax-full), as the book uses it
@@ -10,13 +10,13 @@ The formulas are those the converter hands to Sphinx (page macros expanded), rea
 sources given (default: ../shared/corpus-real and ../shared/corpus).  For each engine:
 
   failed      formulas it rejects (the EPUB would show their TeX)
-  raw TeX     failed, or MathML whose text still holds a TeX command (`\\hdashline`) or an merror
-  rows        multi-line formulas (eqnarray, align, array, gathered, cases, … with a `\\\\` between
+  raw TeX     failed, or MathML whose text still holds a TeX command (`\hdashline`) or an merror
+  rows        multi-line formulas (eqnarray, align, array, gathered, cases, … with a `\\` between
               rows) whose MathML keeps two rows or more
   col spec    arrays whose column spec (`cc:cc`) is printed as text
-  ⁡ after fn  function names (\\sin, \\log, \\operatorname{…} …) with an argument (an operand
+  ⁡ after fn  function names (\sin, \log, \operatorname{…} …) with an argument (an operand
               or an opening fence follows them) that are followed by U+2061 function application;
-              limit-like names (\\lim, \\max, \\sup …) are counted apart
+              limit-like names (\lim, \max, \sup …) are counted apart
   seconds     wall time for all formulas (node engines: one process, start-up included)
 
 Measured 2026-11-30 on ../shared/corpus-real + ../shared/corpus (2,010 formulas, 316 display, 96

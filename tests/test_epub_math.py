@@ -151,3 +151,26 @@ def test_real_articles_epub_passes_epubcheck(real_epub) -> None:
     proc = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(epub)], capture_output=True, text=True)
     summary = re.search(r"Messages: (\d+) fatals / (\d+) errors / (\d+) warnings", proc.stdout + proc.stderr)
     assert summary and summary.groups() == ("0", "0", "0"), proc.stdout + proc.stderr
+
+
+@needs_mathjax
+def test_a_formula_met_late_goes_through_one_open_process() -> None:
+    engine = mathjax_mathml.NodeEngine()
+    first, second = engine.convert_one("x^2", False), engine.convert_one(r"\frac{1}{2", True)
+    assert "<msup>" in first and second is None
+    engine._open.stdin.close()
+    assert engine._open.wait(timeout=10) == 0
+
+
+def test_without_mathjax_the_epub_builds_with_latex2mathml_and_says_so(tmp_path: Path, capsys, monkeypatch) -> None:
+    project = new_project(tmp_path / "project")
+    source = tmp_path / "a.md"
+    source.write_text("---\ntitle: 没有MathJax\nurl: https://kexue.fm/archives/90301\n---\n\n公式$x^2$与\n\n"
+                      "$$\\begin{aligned}a&=b\\\\c&=d\\end{aligned}$$\n", encoding="utf-8")
+    monkeypatch.setenv(mathjax_mathml.JS_DIR_ENV, str(tmp_path / "no-mathjax"))
+    assert run(["--project", str(project), "build", "--format", "epub", str(source)]) == 0
+    err = capsys.readouterr().err
+    assert "[KB122]" in err and "make node_modules" in err and "no-mathjax" in err
+    with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as book:
+        page = book.read("misc/a90301.xhtml").decode("utf-8")
+    assert page.count("<math ") == 2 and page.count("alttext=") == 2 and "formula-tex" not in page
