@@ -14,6 +14,7 @@ MathJax's private `mathvariant`s become MathML ones, `mlabeledtr` (not in MathML
 e-readers and browsers implement) becomes an `mtr` with its label as the last cell, and the
 formula's TeX becomes the `alttext`.  What MathML Core does not draw is said in what it does:
 `mathvariant` letters as Unicode's mathematical letters (𝔼, ℒ, 𝒙), table rules as cell borders,
+column alignment (`align`'s right/left pairs) as the cells' `text-align`,
 the thin space after an operator name as the `rspace` of its U+2061.
 """
 
@@ -219,8 +220,9 @@ def _apply_variant(element) -> None:
         del element.attrib["mathvariant"]
 
 
-# Table rules: MathML Core draws neither `columnlines`/`rowlines` nor `menclose`; the same lines as
-# CSS borders of the cells (the attributes stay for readers that draw them, at the same place).
+# Table rules and column alignment: MathML Core draws neither `columnlines`/`rowlines`/`menclose`
+# nor `columnalign`; the same lines as CSS borders of the cells and the alignment as their
+# `text-align` (the attributes stay for readers that draw them, at the same place).
 _RULE = "0.06em {}"
 _SIDES = {"top": "top", "bottom": "bottom", "left": "left", "right": "right"}
 
@@ -235,10 +237,15 @@ def _draw_rules(root) -> None:
         columns = table.get("columnlines", "").split()
         rows = table.get("rowlines", "").split()
         table_rows = [r for r in table if r.tag in (f"{{{NS}}}mtr", f"{{{NS}}}mlabeledtr")]
+        aligns = table.get("columnalign", "").split()
         for r, row in enumerate(table_rows):
             cells = [c for c in row if c.tag == f"{{{NS}}}mtd"]
+            row_aligns = row.get("columnalign", "").split() or aligns
             for c, cell in enumerate(cells):
                 css = []
+                align = cell.get("columnalign") or (row_aligns[min(c, len(row_aligns) - 1)] if row_aligns else "")
+                if align in ("left", "right"):  # Chromium aligns a cell by its prefixed keyword only
+                    css += [f"text-align: {align}", f"text-align: -webkit-{align}"]
                 if columns and c < len(cells) - 1:
                     line = columns[min(c, len(columns) - 1)]
                     if line in ("solid", "dashed"):
