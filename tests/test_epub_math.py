@@ -86,10 +86,12 @@ def test_a_formula_mathjax_rejects_is_none() -> None:
 
 
 def _counting_node(folder: Path) -> tuple[Path, Path]:
-    """A node that notes each start in a log: how many MathJax processes a build ran."""
+    """A node that notes each start in a log (how many MathJax processes a build ran) and the
+    formulas sent to it in `<log>.requests`."""
     log = folder / "node-starts.log"
     wrapper = folder / "node"
-    wrapper.write_text(f'#!/bin/sh\necho start >> "{log}"\nexec "{mathjax_mathml.node_executable()}" "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\necho start >> "{log}"\n'
+                       f'tee -a "{log}.requests" | "{mathjax_mathml.node_executable()}" "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
     return wrapper, log
 
@@ -174,3 +176,29 @@ def test_without_mathjax_the_epub_builds_with_latex2mathml_and_says_so(tmp_path:
     with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as book:
         page = book.read("misc/a90301.xhtml").decode("utf-8")
     assert page.count("<math ") == 2 and page.count("alttext=") == 2 and "formula-tex" not in page
+
+
+@needs_mathjax
+def test_a_later_build_converts_only_new_formulas(tmp_path: Path, monkeypatch) -> None:
+    project = new_project(tmp_path / "project")
+    wrapper, log = _counting_node(tmp_path)
+    monkeypatch.setenv(mathjax_mathml.NODE_ENV, str(wrapper))
+    source = tmp_path / "a.md"
+
+    def build(formula: str) -> str:
+        source.write_text(f"---\ntitle: 缓存\nurl: https://kexue.fm/archives/90302\n---\n\n公式$x^2$与${formula}$。\n",
+                          encoding="utf-8")
+        assert run(["--project", str(project), "build", "-q", "--format", "epub", str(source)]) == 0
+        with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as book:
+            return book.read("misc/a90302.xhtml").decode("utf-8")
+
+    requests = Path(f"{log}.requests")
+    build(r"\cos y")
+    assert len(log.read_text().splitlines()) == 1 and len(requests.read_text().splitlines()) == 2
+    page = build(r"\sin z")  # one new formula: MathJax once more, for it alone
+    assert len(log.read_text().splitlines()) == 2 and len(requests.read_text().splitlines()) == 3
+    assert 'alttext="\\sin z"' in page and "<mi>sin</mi>" in page
+    cache = (project / "_build" / "doctrees" / "epub" / "kexue-mathml.json").read_text(encoding="utf-8")
+    assert "\\\\sin z" in cache and "\\\\cos y" not in cache  # formulas no page holds are dropped
+    build(r"\cos y")  # back to a formula seen two builds ago: converted again, the cache held the last build's
+    assert len(log.read_text().splitlines()) == 3
