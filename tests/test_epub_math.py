@@ -202,3 +202,36 @@ def test_a_later_build_converts_only_new_formulas(tmp_path: Path, monkeypatch) -
     assert "\\\\sin z" in cache and "\\\\cos y" not in cache  # formulas no page holds are dropped
     build(r"\cos y")  # back to a formula seen two builds ago: converted again, the cache held the last build's
     assert len(log.read_text().splitlines()) == 3
+
+
+MATHJAX_FORMS = r"""---
+title: MathJax 的写法
+url: https://kexue.fm/archives/90303
+---
+
+颜色与盒子：$\color{red}{x} + \bbox[5px,border:2px solid red]{y} + \class{foo}{z} + \cssId{a:b}{w} + \style{color:blue}{v} + \href{javascript:alert(1)}{h} + \href{https://kexue.fm}{k}$。
+
+引入包：$\require{cancel}\cancel{x} + \unicode{x263A} + \mathcal{L} + \mathscr{F} + \boldsymbol{f(\boldsymbol{x};\boldsymbol{\theta})}$。
+
+$$\begin{eqnarray*} \delta(x)=\delta(-x) \\ x\delta(x-x_0)=x_0 \delta(x-x_0)\end{eqnarray*}$$
+
+$$\left(\begin{array}{cc:cc}1 & 2 & 3 & 4 \\ \hdashline 5 & 6 & 7 & 8\end{array}\right)$$
+
+$$\begin{array}{c|cc}\hline \text{时间} & 0 & 10\\ \hline x_1 & 100 & 165 \\ \hline\end{array}$$
+
+$$\begin{gathered} x \\[12pt] y \end{gathered} \quad \begin{array}{ll}\begin{aligned}&a = b\\&c = d\end{aligned} & \begin{aligned}&e = f\\&g = h\end{aligned}\end{array}$$
+"""
+
+
+@needs_mathjax
+@pytest.mark.skipif(not (EPUBCHECK_JAR.is_file() and shutil.which("java")), reason="epubcheck missing")
+def test_mathjax_only_forms_pass_epubcheck(tmp_path: Path) -> None:
+    project = new_project(tmp_path / "project")
+    source = tmp_path / "forms.md"
+    source.write_text(MATHJAX_FORMS, encoding="utf-8")
+    assert run(["--project", str(project), "build", "-q", "--format", "epub", str(source)]) == 0
+    epub = project / "_build" / "epub" / "kexue-book.epub"
+    assert len(_maths(epub)) == 6
+    proc = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(epub)], capture_output=True, text=True)
+    summary = re.search(r"Messages: (\d+) fatals / (\d+) errors / (\d+) warnings", proc.stdout + proc.stderr)
+    assert summary and summary.groups() == ("0", "0", "0"), proc.stdout + proc.stderr
