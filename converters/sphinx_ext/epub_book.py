@@ -299,4 +299,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-merge-info", merge_formulas)
     app.connect("env-updated", convert_formulas)
     app.connect("build-finished", declare_mathml)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: environments pickled before the formulas were collected are read afresh.
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
