@@ -3,6 +3,7 @@
 #   make test   run every test
 #   make html / make pdf / make epub   one format only
 #   make serve  live preview on http://127.0.0.1:8000 (HOST=, PORT= to change)
+#   make node_modules   MathJax for the EPUB's MathML (npm ci; book, epub and test do it)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +13,17 @@ SOURCES ?= sources
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
+NODE_STAMP := node_modules/.package-lock.json
+
 .PHONY: book html pdf epub serve test clean distclean
+
+# MathJax's TeX input (npm mathjax-full, pinned by package-lock.json) makes the EPUB's MathML.
+$(NODE_STAMP): package.json package-lock.json
+	scripts/debian-deps node
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node_modules: $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	scripts/debian-deps base
@@ -21,14 +32,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-book: $(STAMP)
+book: $(STAMP) $(NODE_STAMP)
 	scripts/debian-deps book
 	$(BIN)/kexue-book build $(SOURCES) --format all
 
 html: $(STAMP)
 	$(BIN)/kexue-book build $(SOURCES) --format html
 
-pdf epub: $(STAMP)
+pdf: $(STAMP)
+	scripts/debian-deps book
+	$(BIN)/kexue-book build $(SOURCES) --format $@
+
+epub: $(STAMP) $(NODE_STAMP)
 	scripts/debian-deps book
 	$(BIN)/kexue-book build $(SOURCES) --format $@
 
@@ -36,7 +51,7 @@ pdf epub: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/kexue-book serve $(SOURCES) --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	scripts/debian-deps test
 	$(BIN)/python -m pytest
 
@@ -44,4 +59,4 @@ clean:
 	rm -rf _build
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

@@ -29,6 +29,13 @@ from .model import SourcePos
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
 from .texsafety import tex_sandbox_env
 
+EPUB_FORMULAS = "epub-formulas.json"  # sphinx_ext/epub_book.py's REPORT
+
+
+def math_engine_id() -> str:
+    from .sphinx_ext.mathjax_mathml import engine_id, mathjax_js_dir, node_executable
+    return engine_id(mathjax_js_dir() if node_executable() else None)
+
 PROGRESS_ENV = "KEXUE_BOOK_PROGRESS"
 PHASE_MARK = "kexue-book-phase: "  # sphinx_ext/progress_lines.py's lines start so
 # Above this many articles `build` also writes one PDF per chapter (`--split auto`).
@@ -63,6 +70,9 @@ class BuildResult:
         if self.format == "pdf":
             verbatim = sum(1 for d in self.diagnostics if d.code is Code.LATEX_FORMULA)
             facts.append(f"{verbatim} formulas verbatim")
+        if self.format == "epub":
+            as_tex = sum(1 for d in self.diagnostics if d.code is Code.EPUB_FORMULA)
+            facts.append(f"{as_tex} formulas as TeX")
         rejected = sum(1 for d in self.diagnostics if d.code is Code.PAGE_REJECTED)
         if rejected:
             facts.append(f"{rejected} page(s) as literal text")
@@ -243,6 +253,32 @@ def _verbatim_formulas(latex_dir: Path) -> list[Diagnostic]:
     return out
 
 
+def epub_formulas_report(build_dir: Path) -> dict | None:
+    """What sphinx_ext/epub_book.py wrote about the EPUB's formulas (None: no EPUB built)."""
+    path = build_dir / "doctrees" / BUILDERS["epub"] / EPUB_FORMULAS
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _epub_formulas(build_dir: Path) -> list[Diagnostic]:
+    report = epub_formulas_report(build_dir)
+    if report is None:
+        return []
+    out = []
+    if report.get("problem"):
+        out.append(Diagnostic(Code.EPUB_MATH_ENGINE,
+                              f"the EPUB's MathML was made by latex2mathml, not MathJax (rows of eqnarray "
+                              f"and column specs of arrays may be lost): {report['problem']}"))
+    for docname, counts in report.get("articles", {}).items():
+        for item in counts["fallback"]:
+            formula = " ".join(item["formula"].split())
+            out.append(Diagnostic(Code.EPUB_FORMULA, f"MathJax cannot convert this formula; shown as TeX in the "
+                                  f"EPUB: {formula}", SourcePos(f"book/{docname}.md", item.get("line") or 1)))
+    return out
+
+
 def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs: str,
                    chapters: list[tuple[str, str]]) -> str:
     """Everything a format is built from: the book's pages and images, conf.py, the config, the
@@ -257,6 +293,8 @@ def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs:
     digest.add("chapters", json.dumps(chapters, ensure_ascii=False).encode())
     for name in ("KEXUE_BOOK_BASE_URL", "READTHEDOCS_CANONICAL_URL"):
         digest.add(name, os.environ.get(name, "").encode())
+    if fmt == "epub":  # MathJax installed or not, and which
+        digest.add("epub-math", math_engine_id().encode())
     if fmt == "html":  # the HTML links the PDF and EPUB it finds in downloads/
         downloads = build_dir / "downloads"
         if downloads.is_dir():
@@ -323,7 +361,7 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
         epub = outdir / f"{STEM}.epub"
         downloads.mkdir(parents=True, exist_ok=True)
         shutil.copy2(epub, downloads / epub.name)
-        return BuildResult(fmt, epub, messages, recovered)
+        return BuildResult(fmt, epub, messages, recovered + _epub_formulas(build_dir))
     parts = [slug for slug, _ in chapters] if split else []
     if progress:
         progress(f"pdf: typesetting {STEM}.tex{f' and {len(parts)} chapters' if parts else ''} with xelatex (latexmk)")

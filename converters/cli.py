@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .book import recover_rejected
 from .convert import CACHE_DIR, ConvertResult, convert_book
-from .build import FORMATS, SPLIT_ABOVE, autobuild_command, build_format, formats_for
+from .build import FORMATS, SPLIT_ABOVE, autobuild_command, build_format, epub_formulas_report, formats_for
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
 from .fidelity import check_book
@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
                            "(exit status 1 when anything was lost)")
     with_sources(check)
     check.add_argument("--json", action="store_true", help="the report as JSON")
+    check.add_argument("--format", choices=[*FORMATS, "all"], default="html",
+                       help="also build and check the PDF (formulas typeset or verbatim) and/or the EPUB "
+                            "(formulas as MathML or as TeX); default: html only")
+    check.add_argument("--allow-verbatim", action="store_true",
+                       help="a formula shown as TeX in the PDF or the EPUB is reported, not counted as lost")
     serve = sub.add_parser("serve", help="live preview: convert, serve the HTML and rebuild it when a source, "
                            "a page or the config changes (sphinx-autobuild); Ctrl-C stops it")
     with_sources(serve)
@@ -161,20 +166,32 @@ def _check(args, project: Path) -> int:
         literal.update(r.docname for r in rejections)
         return recover_rejected(book, rejections, project / "book")
 
+    printed = [f for f in formats_for(args.format) if f != "html"]
+    for fmt in printed:  # before the HTML, which is always built: a page recovered there is known
+        result = build_format(project, fmt, project / "_build", strict=True, recover=recover)
+        for diagnostic in result.diagnostics:
+            print(diagnostic, file=sys.stderr)
     # Always built: the report reads the pages, and a page recovered as literal text must be known.
     result = build_format(project, "html", project / "_build", strict=True, recover=recover, use_stamp=False)
     for diagnostic in result.diagnostics:
         print(diagnostic, file=sys.stderr)
-    report = check_book(book, project / "_build" / "html", literal, project / "_build" / "latex")
+    epub = epub_formulas_report(project / "_build") if "epub" in printed else None
+    report = check_book(book, project / "_build" / "html", literal, project / "_build" / "latex", epub,
+                        () if args.allow_verbatim else tuple(printed))
     if args.json:
         print(report.as_json())
     else:
         for a in report.articles:
             flags = [f"lost {a.lost}" if a.lost else "", "literal" if a.literal else "",
                      f"{len(a.unresolved_eqrefs)} unresolved \\eqref" if a.unresolved_eqrefs else ""]
+            formats = ""
+            if "pdf" in printed and a.pdf_typeset is not None:
+                formats += f" pdf ∑{a.pdf_typeset}/{a.formulas.source} typeset"
+            if a.epub_mathml is not None:
+                formats += f" epub ∑{a.epub_mathml}/{a.epub_mathml + a.epub_fallback} MathML"
             print(f"{a.docname:<40} ¶{a.paragraphs.shown}/{a.paragraphs.source} ∑{a.formulas.shown}/{a.formulas.source} "
                   f"code {a.code.shown}/{a.code.source} fig {a.figures.shown}/{a.figures.source} "
-                  f"links {a.links.shown}/{a.links.source} cite {a.citations.shown}/{a.citations.source} "
+                  f"links {a.links.shown}/{a.links.source} cite {a.citations.shown}/{a.citations.source}{formats} "
                   f"{' '.join(f for f in flags if f)}".rstrip())
             for text in a.missing_text:
                 print(f"    not in the page: {text}")
@@ -185,7 +202,10 @@ def _check(args, project: Path) -> int:
               f"citations {t['citations']['shown']}/{t['citations']['source']}; escaped text runs {t['escaped']}, "
               f"unresolved \\eqref {t['unresolved_eqrefs']}, blog links outside the book {t['external_article_links']}, "
               f"literal pages {t['literal_pages']}, PDF verbatim formulas "
-              f"{t['pdf_verbatim'] if t['pdf_verbatim'] is not None else 'n/a (no PDF built)'}; lost {t['lost']}")
+              f"{t['pdf_verbatim'] if t['pdf_verbatim'] is not None else 'n/a (no PDF built)'}"
+              + (f", EPUB formulas as TeX {t['epub_fallback']} (MathML by {t['epub_engine']})"
+                 if t['epub_fallback'] is not None else "")
+              + (" (verbatim allowed)" if args.allow_verbatim and printed else "") + f"; lost {t['lost']}")
     return 1 if report.lost else 0
 
 

@@ -14,6 +14,12 @@ Anything counted in the source and missing from the page is lost.  Also reported
 writer escaped (it shows as typed, but was syntax in MyST), references left unresolved
 (`\\eqref` to an unknown label, blog links to articles not in the book), pages Sphinx rejected
 (shown as literal text) and formulas shown verbatim in the PDF when a PDF was built.
+
+With the PDF and the EPUB checked too (`check --format pdf|epub|all`), each article's formulas
+are counted per format: typeset or verbatim in the PDF (the formula check's verdicts,
+`latex-formulas.json`), MathML or TeX in the EPUB (`epub-formulas.json` of
+sphinx_ext/epub_book.py).  A formula shown as TeX in a format is lost there, unless verbatim
+formulas are allowed (`--allow-verbatim`).
 """
 
 from __future__ import annotations
@@ -61,18 +67,34 @@ class ArticleReport:
     external_article_links: list[str] = field(default_factory=list)  # blog articles not in the book
     literal: bool = False  # Sphinx rejected the page: its text is shown as literal text
     pdf_verbatim: int | None = None  # formulas shown as TeX source in the PDF (None: no PDF built)
+    epub_mathml: int | None = None  # formulas shown as MathML in the EPUB (None: EPUB not checked)
+    epub_fallback: int | None = None  # formulas shown as TeX source in the EPUB
     missing_text: list[str] = field(default_factory=list)  # the first runs of text not found
+    # Formats whose TeX-source formulas count as lost (set by `check_book`).
+    verbatim_lost_in: tuple[str, ...] = ()
+
+    @property
+    def pdf_typeset(self) -> int | None:
+        return None if self.pdf_verbatim is None else max(0, self.formulas.source - self.pdf_verbatim)
+
+    @property
+    def formulas_as_tex(self) -> int:
+        """Formulas shown as TeX in the formats where that counts as lost."""
+        return ((self.pdf_verbatim or 0) if "pdf" in self.verbatim_lost_in else 0) + \
+            ((self.epub_fallback or 0) if "epub" in self.verbatim_lost_in else 0)
 
     @property
     def lost(self) -> int:
         if self.literal:  # everything is in the literal block; only its text counts
             return self.paragraphs.lost
         return sum(c.lost for c in (self.paragraphs, self.formulas, self.code, self.figures, self.links,
-                                    self.citations))
+                                    self.citations)) + self.formulas_as_tex
 
     def as_dict(self) -> dict:
         data = asdict(self)
         data["lost"] = self.lost
+        data["pdf_typeset"] = self.pdf_typeset
+        data["verbatim_lost_in"] = list(self.verbatim_lost_in)
         return data
 
 
@@ -159,6 +181,7 @@ def check_article(article: Article, page: Path, literal: bool, pdf_verbatim: int
 @dataclass
 class FidelityReport:
     articles: list[ArticleReport]
+    epub_engine: str | None = None  # what made the EPUB's MathML (None: EPUB not checked)
 
     @property
     def lost(self) -> int:
@@ -175,6 +198,12 @@ class FidelityReport:
         out["literal_pages"] = sum(1 for a in self.articles if a.literal)
         verbatim = [a.pdf_verbatim for a in self.articles if a.pdf_verbatim is not None]
         out["pdf_verbatim"] = sum(verbatim) if verbatim else None
+        typeset = [a.pdf_typeset for a in self.articles if a.pdf_typeset is not None]
+        out["pdf_typeset"] = sum(typeset) if typeset else None
+        for name in ("epub_mathml", "epub_fallback"):
+            values = [getattr(a, name) for a in self.articles if getattr(a, name) is not None]
+            out[name] = sum(values) if values else None
+        out["epub_engine"] = self.epub_engine
         return out
 
     def as_json(self) -> str:
@@ -192,11 +221,20 @@ def _pdf_verbatim(latex_dir: Path) -> dict[str, int] | None:
     return counts
 
 
-def check_book(book: Book, html_dir: Path, literal_docnames: set[str], latex_dir: Path | None = None) -> FidelityReport:
+def check_book(book: Book, html_dir: Path, literal_docnames: set[str], latex_dir: Path | None = None,
+               epub_formulas: dict | None = None, verbatim_lost_in: tuple[str, ...] = ()) -> FidelityReport:
+    """`epub_formulas`: sphinx_ext/epub_book.py's report (None: the EPUB is not checked);
+    `verbatim_lost_in`: the formats ("pdf", "epub") where a formula shown as TeX is lost."""
     verbatim = _pdf_verbatim(latex_dir) if latex_dir is not None else None
+    epub_articles = epub_formulas.get("articles", {}) if epub_formulas is not None else None
     reports = []
     for article in book.articles:
         page = html_dir / f"{article.docname}.html"
-        reports.append(check_article(article, page, article.docname in literal_docnames,
-                                     None if verbatim is None else verbatim.get(article.docname, 0)))
-    return FidelityReport(reports)
+        report = check_article(article, page, article.docname in literal_docnames,
+                               None if verbatim is None else verbatim.get(article.docname, 0))
+        if epub_articles is not None:
+            counts = epub_articles.get(article.docname, {"mathml": 0, "fallback": []})
+            report.epub_mathml, report.epub_fallback = counts["mathml"], len(counts["fallback"])
+        report.verbatim_lost_in = verbatim_lost_in
+        reports.append(report)
+    return FidelityReport(reports, None if epub_formulas is None else epub_formulas.get("engine"))

@@ -65,3 +65,34 @@ def test_a_lost_paragraph_is_reported(project: Path, capsys) -> None:
     assert article["paragraphs"] == {"source": 3, "shown": 2}
     assert article["missing_text"] == ["第二段KEXUE-DROP-ME会被测试扩展删掉。"]
     assert article["formulas"] == {"source": 1, "shown": 1}
+
+
+def test_check_all_formats_counts_formulas_shown_as_tex(project: Path, capsys) -> None:
+    """`check --format all`: per article, formulas typeset/verbatim in the PDF and MathML/TeX in the
+    EPUB; a formula shown as TeX is lost (exit 1), unless --allow-verbatim."""
+    import shutil
+
+    import pytest
+
+    from converters.sphinx_ext import mathjax_mathml
+
+    if not (shutil.which("xelatex") and shutil.which("latexmk")):
+        pytest.skip("xelatex/latexmk missing (scripts/debian-deps book installs them)")
+    if mathjax_mathml.node_executable() is None or mathjax_mathml.mathjax_js_dir() is None:
+        pytest.skip(f"node or mathjax-full missing ({mathjax_mathml.INSTALL_HINT})")
+    source = str(ROOT / "tests" / "fixtures" / "md-broken-formula" / "input.md")
+    code = run(["--project", str(project), "check", "--format", "all", "--json", source])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    article = report["articles"][0]
+    # \undefinedmacro and the unclosed \frac: verbatim in the PDF, TeX in the EPUB; the other two typeset.
+    assert article["formulas"] == {"source": 4, "shown": 4}
+    assert (article["pdf_verbatim"], article["pdf_typeset"]) == (2, 2)
+    assert (article["epub_fallback"], article["epub_mathml"]) == (2, 2)
+    assert code == 1 and article["lost"] == 4 and report["totals"]["lost"] == 4
+    assert report["totals"]["epub_engine"].startswith("mathjax 3.2")
+    assert "[KB111]" in captured.err and "[KB121]" in captured.err
+    # The same build again (nothing rebuilt): reported, not lost.
+    assert run(["--project", str(project), "check", "--format", "all", "--allow-verbatim", source]) == 0
+    out = capsys.readouterr().out
+    assert "pdf ∑2/4 typeset epub ∑2/4 MathML" in out and "(verbatim allowed); lost 0" in out

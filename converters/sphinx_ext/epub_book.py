@@ -1,16 +1,26 @@
 """The EPUB: formulas as MathML with the HTML's numbers and anchors, and a cover.
 
-E-readers run no MathJax, so the EPUB builder gets its own math renderer:
-latex2mathml turns each formula into MathML when the page is written.  A
-formula it cannot convert is shown as its TeX source in a code span, with a
-warning naming the page (none of the 1161 formulas of the seeds and corpus).
-Pages that contain MathML are declared with `properties="mathml"` in the OPF,
-as EPUB 3 requires.  The cover is an SVG drawn from the book's title and credits
-(kexue-book.yaml), declared as EPUB 3's `cover-image`.
+E-readers run no MathJax, so the EPUB builder gets its own math renderer.  Its MathML comes
+from MathJax 3's TeX input (`mathjax_mathml.py`), the engine the HTML book runs, so the EPUB
+shows what the HTML shows: every formula of the book is collected while the pages are read
+(`collect_formulas`), and once reading is done they all go through ONE node process
+(`convert_formulas`, at env-updated, before the pages are written — also by parallel
+writers, which inherit the results).  The MathML is kept per formula in the doctree folder
+(`kexue-mathml.json`), so a later build converts only new formulas.
+
+Without node or the npm package (not installed: `make node_modules`), latex2mathml converts
+the formulas instead — rows of `eqnarray` and column specs of arrays may then be lost — and
+`kexue-book build` says so (KB117).  A formula MathJax rejects (an unknown macro) is shown as its
+TeX source in a code span and reported (KB116).  Both reports come from `epub-formulas.json`
+in the doctree folder, written with the per-article counts `kexue-book check` reads.
+Pages that contain MathML are declared with `properties="mathml"` in the OPF, as EPUB 3
+requires.  The cover is an SVG drawn from the book's title and credits (kexue-book.yaml),
+declared as EPUB 3's `cover-image`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 from xml.etree import ElementTree
@@ -19,13 +29,18 @@ from pathlib import Path
 from docutils import nodes
 from latex2mathml.converter import convert
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
-from .equations import TAG
+from . import mathjax_mathml
+from .equations import TAG, shown_tex
 
 logger = logging.getLogger(__name__)
 RENDERER = "kexue_mathml"
+REPORT = "epub-formulas.json"  # in the doctree folder: per article, MathML and TeX fallbacks
+CACHE = "kexue-mathml.json"  # in the doctree folder: MathML per formula, for the next build
+CACHE_VERSION = 1
 
 
 _ALIGNED = re.compile(r"\\begin\{aligned\}(?:\[[tbc]\])?(.*?)\\end\{aligned\}", re.S)
@@ -41,7 +56,8 @@ def _aligned_as_array(m: re.Match) -> str:
     return f"\\begin{{array}}{{{spec}}}{body}\\end{{array}}"
 
 
-def to_mathml(tex: str, display: bool) -> str | None:
+def latex2mathml_or_none(tex: str, display: bool) -> str | None:
+    """The fallback engine (no node or no MathJax): latex2mathml's MathML, or None."""
     source = TAG.sub("", tex).strip()
     previous = None
     while previous != source:  # nested `aligned` too
@@ -78,12 +94,126 @@ def _repair(mathml: str) -> str | None:
     return ElementTree.tostring(root, encoding="unicode") if changed else mathml
 
 
+def _with_alttext(mathml: str, tex: str) -> str:
+    root = ElementTree.fromstring(mathml)
+    root.attrib["alttext"] = " ".join(tex.split())
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+# --- one conversion per build -------------------------------------------------------------
+
+# (tex as the writer sees it, display) → MathML for the EPUB, or None (shown as TeX).  Filled
+# in the main process at env-updated; parallel writers are forked after it and inherit it.
+_RESULTS: dict[tuple[str, bool], str | None] = {}
+_LATE: dict[str, mathjax_mathml.NodeEngine] = {}  # a formula not collected (none expected)
+
+
+def _is_epub(app: Sphinx) -> bool:
+    return app.builder.name.startswith("epub")
+
+
+def collect_formulas(app: Sphinx, doctree: nodes.document) -> None:
+    """Every formula of the page as the writer will see it (after `equations.strip_tags`)."""
+    if not _is_epub(app):
+        return
+    found = []
+    for node in doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block))):
+        display = isinstance(node, nodes.math_block)
+        tex = shown_tex(node.astext()) if display else node.astext()
+        found.append((tex, display, node.line))
+    app.env.kexue_epub_formulas[app.env.docname] = found
+
+
+def init_env(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    if not hasattr(env, "kexue_epub_formulas"):
+        env.kexue_epub_formulas = {}
+
+
+def purge_formulas(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    getattr(env, "kexue_epub_formulas", {}).pop(docname, None)
+
+
+def merge_formulas(app: Sphinx, env: BuildEnvironment, docnames: list[str], other: BuildEnvironment) -> None:
+    env.kexue_epub_formulas.update({d: other.kexue_epub_formulas[d] for d in docnames
+                                    if d in other.kexue_epub_formulas})
+
+
+def _read_cache(path: Path, engine: str) -> dict[tuple[str, bool], str | None]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if data.get("version") != CACHE_VERSION or data.get("engine") != engine:
+        return {}
+    return {(tex, bool(display)): mathml for tex, display, mathml in data.get("formulas", [])}
+
+
+def convert_formulas(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """All formulas of the book to MathML: the cached ones from the last build, the others
+    through one MathJax process (or latex2mathml when MathJax is not installed)."""
+    if not _is_epub(app):
+        return []
+    wanted = {(tex, display) for found in env.kexue_epub_formulas.values() for tex, display, _ in found}
+    problem = None
+    try:
+        engine = mathjax_mathml.NodeEngine()
+        name = mathjax_mathml.engine_id(engine.js_dir)
+    except mathjax_mathml.EngineMissing as exc:
+        engine, name, problem = None, "latex2mathml", str(exc)
+    cache_path = Path(app.doctreedir) / CACHE
+    results = _read_cache(cache_path, name)
+    missing = sorted(wanted - results.keys())
+    if engine is not None and missing:
+        try:
+            converted = engine.convert_all(missing)
+        except RuntimeError as exc:  # node itself failed: the book still gets its EPUB
+            engine, name, problem = None, "latex2mathml", str(exc)
+            results = {}
+            missing = sorted(wanted)
+        else:
+            for (tex, display), mathml in zip(missing, converted):
+                results[(tex, display)] = None if mathml is None else mathjax_mathml.for_epub(mathml, tex)
+    if engine is None:
+        for tex, display in missing:
+            mathml = latex2mathml_or_none(tex, display)
+            results[(tex, display)] = None if mathml is None else _with_alttext(mathml, tex)
+    results = {key: results[key] for key in wanted}
+    _RESULTS.clear()
+    _RESULTS.update(results)
+    cache_path.write_text(json.dumps({"version": CACHE_VERSION, "engine": name,
+                                      "formulas": [[t, d, m] for (t, d), m in sorted(results.items())]},
+                                     ensure_ascii=False), encoding="utf-8")
+    articles = {}
+    for docname, found in sorted(env.kexue_epub_formulas.items()):
+        fallback = [{"formula": tex, "line": line} for tex, display, line in found
+                    if results.get((tex, display)) is None]
+        articles[docname] = {"formulas": len(found), "mathml": len(found) - len(fallback), "fallback": fallback}
+    (Path(app.doctreedir) / REPORT).write_text(json.dumps({"engine": name, "problem": problem, "articles": articles},
+                                                         ensure_ascii=False, indent=1), encoding="utf-8")
+    return []
+
+
+def _mathml(tex: str, display: bool) -> str | None:
+    key = (tex, display)
+    if key in _RESULTS:
+        return _RESULTS[key]
+    # Not collected while reading (a transform changed it afterwards): MathJax all the same.
+    try:
+        engine = _LATE.setdefault("engine", mathjax_mathml.NodeEngine())
+        mathml = engine.convert_one(tex, display)
+        result = None if mathml is None else mathjax_mathml.for_epub(mathml, tex)
+    except (mathjax_mathml.EngineMissing, OSError, ValueError):
+        mathml = latex2mathml_or_none(tex, display)
+        result = None if mathml is None else _with_alttext(mathml, tex)
+    _RESULTS[key] = result
+    return result
+
+
 def _mathml_or_tex(node: nodes.Element, display: bool) -> str:
-    mathml = to_mathml(node.astext(), display)
+    mathml = _mathml(node.astext(), display)
     if mathml is not None:
         return mathml if display else f'<span class="math">{mathml}</span>'
-    logger.warning(f"formula cannot be shown as MathML, kept as TeX: {node.astext()}",
-                   location=node, type="kexue", subtype="mathml")
+    # Reported by `kexue-book build` (KB116) from epub-formulas.json.
     tag = "pre" if display else "code"
     return f'<{tag} class="formula-tex">{escape(node.astext())}</{tag}>'
 
@@ -163,5 +293,11 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("epub_math_renderer", RENDERER, "env", types=[str])
     app.add_config_value("kexue_cover_text", ("", "", "", "", ""), "env")
     app.connect("builder-inited", write_cover)
+    app.connect("env-before-read-docs", init_env)
+    app.connect("doctree-read", collect_formulas, priority=900)  # after the handlers that edit formulas
+    app.connect("env-purge-doc", purge_formulas)
+    app.connect("env-merge-info", merge_formulas)
+    app.connect("env-updated", convert_formulas)
     app.connect("build-finished", declare_mathml)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: environments pickled before the formulas were collected are read afresh.
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

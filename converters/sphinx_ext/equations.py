@@ -42,13 +42,19 @@ def number_equations(app: Sphinx, doctree: nodes.document) -> None:
         domain.equations[label] = (docname, number)
 
 
+def shown_tex(text: str) -> str:
+    """A display formula as the HTML and EPUB writers get it (Sphinx prints its number);
+    sphinx_ext/epub_book.py converts exactly this text to MathML."""
+    return TAG.sub("", text)
+
+
 def strip_tags(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if app.builder.format == "latex":
         return
     for node in doctree.findall(nodes.math_block):
         text = node.astext()
         if TAG.search(text):
-            stripped = TAG.sub("", text)
+            stripped = shown_tex(text)
             node.children = []
             node += nodes.Text(stripped)
 
