@@ -78,7 +78,8 @@ def _article_records(book: Book) -> list[dict]:
                 "sources": [str(p) for p in a.sources],
                 "excerpt": a.excerpt,
                 "untitled": a.untitled,
-                "equations": sum(1 for n in walk(a.body) if isinstance(n, MathBlock) and n.numbered),
+                "equations": sum(sum(1 for r in n.rows if r.numbered) if n.rows is not None else 1
+                                 for n in walk(a.body) if isinstance(n, MathBlock) and n.numbered),
                 "citations": cited_keys(a),
             })
     return records

@@ -28,8 +28,9 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
+from .. import texrows
 from ..texsafety import tex_sandbox_env, unsafe_tex
-from .equations import TAG
+from .equations import ROW_LABELS, ROWS, TAG, row_text
 
 logger = logging.getLogger(__name__)
 REPORT = "latex-formulas.json"
@@ -100,7 +101,9 @@ def _check_document(formulas: list[tuple[str, bool]]) -> str:
     body = []
     for i, (tex, display) in enumerate(formulas):
         content = TAG.sub("", tex)
-        if display:
+        if display and texrows.parse(tex) is not None:  # rows numbered one by one: as written out
+            math = r"\begin{minipage}{30em}" + tex + r"\end{minipage}"
+        elif display:
             math = (r"\begin{minipage}{30em}\begin{equation*}\begin{split}" + content +
                     r"\end{split}\end{equation*}\end{minipage}")
         else:
@@ -152,7 +155,7 @@ def check_formulas(app: Sphinx, env) -> None:
     where: list[tuple[str, int | None]] = []
     for docname in sorted(env.found_docs):
         for node in _math_nodes(env.get_doctree(docname)):
-            formulas.append((node.astext(), isinstance(node, nodes.math_block)))
+            formulas.append((_checked_text(node), isinstance(node, nodes.math_block)))
             where.append((docname, node.line))
     failed = failing_formulas(formulas, Path(app.doctreedir))
     app.env.kexue_bad_formulas = {formulas[i][0] for i in failed}
@@ -178,11 +181,35 @@ def verbatim_tex(tex: str) -> str:
     return "".join(_TEXT_SPECIALS.get(ch, ch) for ch in " ".join(tex.split()))
 
 
+def _checked_text(node: nodes.Element) -> str:
+    """What the formula check typesets: the formula, or a multi-row block's rows with their
+    numbers written out as the PDF will have them."""
+    return (row_text(node, "latex") if isinstance(node, nodes.math_block) else None) or node.astext()
+
+
+def _verbatim_rows(node: nodes.math_block, docname: str) -> str:
+    """A multi-row block LaTeX cannot typeset: each row verbatim, with its number and label."""
+    env = texrows.parse(node.astext())
+    rows = []
+    for i in env.kept():
+        number, label = node[ROWS][i], node[ROW_LABELS][i]
+        mark = (f"\\tag{{{number}}}" + (f"\\label{{equation:{docname}:{label}}}" if label else "")
+                if number is not None else "\\notag")
+        rows.append(r"\text{\parbox{0.8\linewidth}{\raggedright\ttfamily\small "
+                    + verbatim_tex(texrows.bare(env.rows[i])) + "}}" + mark)
+    return r"\begin{gather}" + r"\\".join(rows) + r"\end{gather}"
+
+
 def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if app.builder.format != "latex":
         return
     bad = getattr(app.env, "kexue_bad_formulas", set())
     for node in _math_nodes(doctree):
+        rows = row_text(node, "latex", docname) if isinstance(node, nodes.math_block) else None
+        if rows is not None:  # numbered row by row: \tag and \label per row, no wrapper
+            node.children = [nodes.Text(_verbatim_rows(node, docname) if _checked_text(node) in bad else rows)]
+            node["nowrap"] = True
+            continue
         text = node.astext()
         numbered = isinstance(node, nodes.math_block) and node.get("label") and node.get("number") is not None
         if text in bad and not numbered:
