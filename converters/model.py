@@ -143,7 +143,7 @@ class MathBlock:
     namespaced Sphinx label; `number` is filled by the math transform.
 
     An `align`, `gather`, `eqnarray`, … numbers its rows one by one: then `rows`
-    holds them, `tex` keeps each row's `\label` (and `\tag`, `\nonumber`) where
+    holds them, `tex` keeps each row's `\\label` (and `\\tag`, `\\nonumber`) where
     it was written, and `label`, `tag` and `number` stay empty."""
 
     tex: str

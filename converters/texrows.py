@@ -256,7 +256,7 @@ def numbered_array(env: RowEnv, found: list[Number]) -> str:
                 cell = "{}" + cell
             elif len(pattern) == 2 and k > 0:
                 cell = "\\qquad " + cell
-            out.append("\\displaystyle " + cell if cell else "")
+            out.append("{\\displaystyle " + cell + "}" if cell else "")
         number = found[i]
         out.append(f"\\qquad\\text{{({number})}}" if number is not None else "")
         lines.append(" & ".join(out))

@@ -69,6 +69,7 @@ def _number_rows(node: nodes.math_block, env: texrows.RowEnv, found: list, domai
         labels[first] = labels[first] or node["label"]
         node["label"] = None
     node["number"] = None
+    node["docname"] = docname  # LaTeX names labels by page, in the one document of the whole book
     node[ROWS] = found
     node[ROW_LABELS] = labels
     for label, number in zip(labels, found):
@@ -79,10 +80,10 @@ def _number_rows(node: nodes.math_block, env: texrows.RowEnv, found: list, domai
                 node["ids"].append(node_id)
 
 
-def row_text(node: nodes.math_block, flavour: str, docname: str | None = None) -> str | None:
+def row_text(node: nodes.math_block, flavour: str, labelled: bool = False) -> str | None:
     """A multi-row block's TeX for one output, its numbers written out; None for other blocks.
     `mathjax`: `\\tag{n}`/`\\notag` per row; `latex`: the same, `eqnarray` as `align` (amsmath
-    has no `\\tag` there), and with a `docname` each row's `\\label` as Sphinx's LaTeX writer
+    has no `\\tag` there), and if `labelled` each row's `\\label` as Sphinx's LaTeX writer
     names it; `array`: the rows as an array whose last column holds the numbers (MathML)."""
     if node.get(ROWS) is None:
         return None
@@ -93,9 +94,14 @@ def row_text(node: nodes.math_block, flavour: str, docname: str | None = None) -
     if flavour == "array":
         return texrows.numbered_array(env, found)
     if flavour == "latex":
-        labels = [f"equation:{docname}:{label}" if label and docname else None for label in node[ROW_LABELS]]
+        labels = [latex_label(node, label) if label and labelled else None for label in node[ROW_LABELS]]
         return texrows.tagged(env, found, labels, eqnarray_as_align=True)
     return texrows.tagged(env, found)
+
+
+def latex_label(node: nodes.math_block, label: str) -> str:
+    """The name Sphinx's LaTeX writer gives a formula's label (`{eq}` links print its `\\ref`)."""
+    return f"equation:{node['docname']}:{label}"
 
 
 def formulas_for_output(app: Sphinx, doctree: nodes.document, docname: str) -> None:

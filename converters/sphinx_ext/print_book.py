@@ -30,7 +30,7 @@ from sphinx.util import logging
 
 from .. import texrows
 from ..texsafety import tex_sandbox_env, unsafe_tex
-from .equations import ROW_LABELS, ROWS, TAG, row_text
+from .equations import ROW_LABELS, ROWS, TAG, latex_label, row_text
 
 logger = logging.getLogger(__name__)
 REPORT = "latex-formulas.json"
@@ -187,13 +187,13 @@ def _checked_text(node: nodes.Element) -> str:
     return (row_text(node, "latex") if isinstance(node, nodes.math_block) else None) or node.astext()
 
 
-def _verbatim_rows(node: nodes.math_block, docname: str) -> str:
+def _verbatim_rows(node: nodes.math_block) -> str:
     """A multi-row block LaTeX cannot typeset: each row verbatim, with its number and label."""
     env = texrows.parse(node.astext())
     rows = []
     for i in env.kept():
         number, label = node[ROWS][i], node[ROW_LABELS][i]
-        mark = (f"\\tag{{{number}}}" + (f"\\label{{equation:{docname}:{label}}}" if label else "")
+        mark = (f"\\tag{{{number}}}" + (f"\\label{{{latex_label(node, label)}}}" if label else "")
                 if number is not None else "\\notag")
         rows.append(r"\text{\parbox{0.8\linewidth}{\raggedright\ttfamily\small "
                     + verbatim_tex(texrows.bare(env.rows[i])) + "}}" + mark)
@@ -205,9 +205,9 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         return
     bad = getattr(app.env, "kexue_bad_formulas", set())
     for node in _math_nodes(doctree):
-        rows = row_text(node, "latex", docname) if isinstance(node, nodes.math_block) else None
+        rows = row_text(node, "latex", labelled=True) if isinstance(node, nodes.math_block) else None
         if rows is not None:  # numbered row by row: \tag and \label per row, no wrapper
-            node.children = [nodes.Text(_verbatim_rows(node, docname) if _checked_text(node) in bad else rows)]
+            node.children = [nodes.Text(_verbatim_rows(node) if _checked_text(node) in bad else rows)]
             node["nowrap"] = True
             continue
         text = node.astext()
