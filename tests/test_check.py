@@ -56,3 +56,18 @@ def test_a_lost_paragraph_is_reported(project: Path, capsys) -> None:
     assert article["paragraphs"] == {"source": 3, "shown": 2}
     assert article["missing_text"] == ["第二段KEXUE-DROP-ME会被测试扩展删掉。"]
     assert article["formulas"] == {"source": 1, "shown": 1}
+
+
+def test_an_eqref_left_as_text_is_lost(project: Path, capsys) -> None:
+    """An `\\eqref` the book cannot link (here: to a row the blog leaves unnumbered) is printed as
+    its label; the report names it unresolved and counts it lost.  A row's own label is a link."""
+    source = project / "a.md"
+    source.write_text("---\ntitle: 引用\nurl: https://kexue.fm/archives/90202\n---\n\n"
+                      "$$\\begin{align}a &= b\\label{eq:a}\\\\\nc &= d\\label{eq:b}\\\\\n"
+                      "e &= f\\nonumber\\label{eq:c}\\end{align}$$\n\n"
+                      "由$\\eqref{eq:a}$、$\\eqref{eq:b}$和$\\eqref{eq:c}$可知。\n", encoding="utf-8")
+    code, report = _report(project, [str(source)], capsys)
+    article = report["articles"][0]
+    assert article["unresolved_eqrefs"] == ["eq:c"] and report["totals"]["unresolved_eqrefs"] == 1
+    assert article["eqrefs"] == {"source": 3, "shown": 2}
+    assert code == 1 and report["totals"]["lost"] == 1
