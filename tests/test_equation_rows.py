@@ -108,7 +108,12 @@ def _rendered_numbers(browser, html: Path) -> list[str]:
             const mml = MathJax.startup.toMML(item.root);
             return [...mml.matchAll(/<mlabeledtr[^>]*>\\s*<mtd[^>]*>\\s*<mtext[^>]*>([^<]*)<\\/mtext>/g)].map(m => m[1]);
         })""")
+        # A link to a row previews its formula (the row's anchor sits inside the formula's block).
+        page.hover("article p a[href='#equation-a90020-eq-gather-4']")
+        page.wait_for_selector("div.kexue-preview", timeout=5000)
+        preview = page.inner_html("div.kexue-preview")
         page.close()
+    assert "mjx-container" in preview
     return shown
 
 

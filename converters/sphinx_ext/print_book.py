@@ -218,6 +218,9 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             else:
                 node.replace_self(nodes.literal(text, text))
             continue
+        if isinstance(node, nodes.math_block) and not numbered and texrows.parse(text) is not None:
+            node["nowrap"] = True  # an `align*`, `eqnarray*`, … is display math by itself, as checked
+            continue
         if numbered:
             label = f"equation:{node['docname']}:{node['label']}"
             if text in bad:  # verbatim, but keeping its number and the target of its \eqref
