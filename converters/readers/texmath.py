@@ -130,6 +130,8 @@ def display_block(tex: str, pos: SourcePos, reporter: Reporter) -> MathBlock:
                               f"({', '.join(labels)}); the first is used", pos)
         return MathBlock(tidy, True, pos=pos, rows=rows)
     display = analyse_display(tex)
+    if texrows.parse(tidy) is not None:  # an environment whose rows all go unnumbered
+        display.numbered = False
     if len(display.labels) > 1:
         reporter.warn(Code.DUPLICATE_LABEL, f"one formula carries several labels "
                       f"({', '.join(display.labels)}); the first is used", pos)

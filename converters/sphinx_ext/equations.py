@@ -10,13 +10,14 @@ HTML output, where Sphinx prints the number itself, and kept for LaTeX,
 where amsmath prints it.
 
 An `align`, `gather`, `eqnarray`, `alignat`, `flalign` or `multline` numbers its
-rows one by one (texrows.py has the rules).  A Sphinx math block has one label
+rows one by one (texrows.py has the rules; starred forms only their `\\tag`s).  A Sphinx math block has one label
 and one number, so such a block gets neither: each numbered row's `\\label`
 (written in the TeX by the converter) is registered with the math domain with
 the row's number, so `{eq}` links to it print that number, and becomes an id
 of the block (an anchor in HTML and EPUB).  Each format then receives the rows
 with their numbers written out (`row_text`): MathJax and LaTeX an explicit
-`\\tag{n}` per row, the EPUB an array with a column of numbers.
+`\\tag{n}` per row, the EPUB an array with a column of numbers.  Unnumbered
+ones take the same path, so that no format wraps an environment in `split`.
 """
 
 from __future__ import annotations
@@ -43,12 +44,10 @@ def number_equations(app: Sphinx, doctree: nodes.document) -> None:
     counter = 0
     for node in doctree.findall(nodes.math_block):
         env = texrows.parse(node.astext())
-        if env is not None:
-            found, after = texrows.numbers(env, counter)
-            if any(n is not None for n in found):
-                counter = after
-                _number_rows(node, env, found, domain, docname)
-                continue
+        if env is not None:  # numbered or not, its rows are written out for each format
+            found, counter = texrows.numbers(env, counter)
+            _number_rows(node, env, found, domain, docname)
+            continue
         label = node.get("label")
         if not label:
             continue
@@ -65,8 +64,11 @@ def number_equations(app: Sphinx, doctree: nodes.document) -> None:
 def _number_rows(node: nodes.math_block, env: texrows.RowEnv, found: list, domain, docname: str) -> None:
     labels = [texrows.marks(row).label if n is not None else None for row, n in zip(env.rows, found)]
     if node.get("label"):  # a block label written by hand (`$$…$$ (label)`): the first numbered row's
-        first = next(i for i, n in enumerate(found) if n is not None)
-        labels[first] = labels[first] or node["label"]
+        first = next((i for i, n in enumerate(found) if n is not None), None)
+        if first is None:  # nothing to number: the label names no number
+            domain.equations.pop(node["label"], None)
+        else:
+            labels[first] = labels[first] or node["label"]
         node["label"] = None
     node["number"] = None
     node["docname"] = docname  # LaTeX names labels by page, in the one document of the whole book

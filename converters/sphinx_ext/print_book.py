@@ -206,7 +206,7 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     bad = getattr(app.env, "kexue_bad_formulas", set())
     for node in _math_nodes(doctree):
         rows = row_text(node, "latex", labelled=True) if isinstance(node, nodes.math_block) else None
-        if rows is not None:  # numbered row by row: \tag and \label per row, no wrapper
+        if rows is not None:  # align & co.: \tag (or \notag) and \label per row, no wrapper
             node.children = [nodes.Text(_verbatim_rows(node) if _checked_text(node) in bad else rows)]
             node["nowrap"] = True
             continue
@@ -217,9 +217,6 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 node.replace_self(nodes.literal_block(text, text, classes=["formula-verbatim"]))
             else:
                 node.replace_self(nodes.literal(text, text))
-            continue
-        if isinstance(node, nodes.math_block) and not numbered and texrows.parse(text) is not None:
-            node["nowrap"] = True  # an `align*`, `eqnarray*`, … is display math by itself, as checked
             continue
         if numbered:
             label = f"equation:{node['docname']}:{node['label']}"

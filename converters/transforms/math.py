@@ -80,9 +80,10 @@ def _number_rows(node: MathBlock, number: int, name, reporter: Reporter) -> int:
     (its own label, namespaced, or a generated one) in the TeX; return the count after it."""
     env = texrows.parse(node.tex)
     rows = rows_of(node.tex)  # read again: a macro expanded since the reader may have added rows
-    if env is None or rows is None:
+    if env is None or rows is None:  # no longer one environment that numbers its rows
         node.rows = None
         node.numbered = False
+        node.tex = texrows.LABEL.sub("", node.tex)
         return number
     found, after = texrows.numbers(env, number)
     written: list[str | None] = []
