@@ -238,15 +238,17 @@ _COLUMNS = {"eqnarray": "rcl", "gather": "c", "multline": "c"}
 
 
 def numbered_array(env: RowEnv, found: list[Number]) -> str:
-    """The environment as an `array` whose last column holds the numbers: what MathML shows
-    without `mlabeledtr` (which MathML Core, and so EPUB readers built on browsers, do not lay
-    out).  Cells keep display style; the left cells of `align` pairs start with `{}` so that a
-    relation there keeps its spacing, as in `align`."""
+    """The environment as an `array` whose last column holds the numbers (none when no row has
+    one): what MathML shows without `mlabeledtr` (which MathML Core, and so EPUB readers built
+    on browsers, do not lay out).  Cells keep display style; the left cells of `align` pairs
+    start with `{}` so that a relation there keeps its spacing, as in `align`.  An empty cell is
+    `{}`: latex2mathml drops a last row that ends in an empty cell."""
     kept = env.kept()
     rows = [cells(bare(env.rows[i])) for i in kept]
     width = max(len(r) for r in rows)
     pattern = _COLUMNS.get(env.name, "rl")
     spec = (pattern * width)[:width] if len(pattern) == 2 else (pattern + "c" * width)[:width]
+    numbered = any(found[i] is not None for i in kept)
     lines = []
     for i, row in zip(kept, rows):
         out = []
@@ -254,10 +256,10 @@ def numbered_array(env: RowEnv, found: list[Number]) -> str:
             cell = row[k].strip() if k < len(row) else ""
             if len(pattern) == 2 and k % 2 == 1:
                 cell = "{}" + cell
-            elif len(pattern) == 2 and k > 0:
+            elif len(pattern) == 2 and k > 0 and cell:
                 cell = "\\qquad " + cell
-            out.append("{\\displaystyle " + cell + "}" if cell else "")
-        number = found[i]
-        out.append(f"\\qquad\\text{{({number})}}" if number is not None else "")
+            out.append("{\\displaystyle " + cell + "}" if cell else "{}")
+        if numbered:
+            out.append(f"\\qquad\\text{{({found[i]})}}" if found[i] is not None else "{}")
         lines.append(" & ".join(out))
-    return f"\\begin{{array}}{{{spec}r}}" + " \\\\ ".join(lines) + "\\end{array}"
+    return f"\\begin{{array}}{{{spec}{'r' if numbered else ''}}}" + " \\\\ ".join(lines) + "\\end{array}"

@@ -162,6 +162,9 @@ def test_epub_numbers_each_row_and_links_each_row(epub_page: str) -> None:
     formulas = page.select("div.math")
     assert all(div.select_one("math") is not None for div in formulas)  # MathML, not TeX
     assert [n for div in formulas for n in _epub_numbers(div)] == EXPECTED
+    # Every row is a row of the MathML (the eqnarray's `\\notag` row too).
+    eqnarray = page.find(id="equation-a90020-eq-eqn-1")
+    assert len(eqnarray.select("math > mrow > mtable > mtr")) == 3
     links = page.select("p a.reference.internal[href^='#equation-']")
     assert [a.get_text() for a in links] == EQREFS
     for link in links:
