@@ -159,8 +159,8 @@ def check_article(article: Article, page: Path, literal: bool, pdf_verbatim: int
         report.figures.shown = count(".//figure") + count(f'.//div[{_has_class("figure-placeholder")}]')
         report.citations.shown = count(f'.//a[{_has_class("footnote-reference")}]')
         ids = set(root.xpath(".//@id"))
-        report.eqrefs.shown = sum(1 for href in root.xpath(f'.//a[starts-with(@href, "#equation-") and not({_has_class("headerlink")})]/@href')
-                                  if href[1:] in ids)
+        eqref_links = f'.//a[starts-with(@href, "#equation-") and not({_has_class("headerlink")})]/@href'
+        report.eqrefs.shown = sum(1 for href in root.xpath(eqref_links) if href[1:] in ids)
     return report
 
 

@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.sphinx,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the corpus is not at {CORPUS} (it lives in shared/)")]
 
 
-_ROW_ENV = re.compile(r"^\s*\\begin\{(align|gather|eqnarray|alignat|flalign|multline)(\*?)\}(.*)\\end\{\1\2\}\s*$", re.S)
+_ROW_ENV = re.compile(r"^\s*\\begin\{(align|gather|eqnarray|alignat|flalign|multline)(\*?)\}(.*)\\end\{\1\2\}\s*$",
+                      re.S)
 
 
 def _row_numbers(env: str, starred: bool, body: str, count: int) -> tuple[list[str], int]:

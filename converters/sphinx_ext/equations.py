@@ -10,14 +10,15 @@ HTML output, where Sphinx prints the number itself, and kept for LaTeX,
 where amsmath prints it.
 
 An `align`, `gather`, `eqnarray`, `alignat`, `flalign` or `multline` numbers its
-rows one by one (texrows.py has the rules; starred forms only their `\\tag`s).  A Sphinx math block has one label
-and one number, so such a block gets neither: each numbered row's `\\label`
-(written in the TeX by the converter) is registered with the math domain with
-the row's number, so `{eq}` links to it print that number, and becomes an id
-of the block (an anchor in HTML and EPUB).  Each format then receives the rows
-with their numbers written out (`row_text`): MathJax and LaTeX an explicit
-`\\tag{n}` per row, the EPUB an array with a column of numbers.  Unnumbered
-ones take the same path, so that no format wraps an environment in `split`.
+rows one by one (texrows.py has the rules; starred forms only their `\\tag`s).
+A Sphinx math block has one label and one number, so such a block gets neither:
+each numbered row's `\\label` (written in the TeX by the converter) is
+registered with the math domain with the row's number, so `{eq}` links to it
+print that number, and becomes an id of the block (an anchor in HTML and EPUB).
+Each format then receives the rows with their numbers written out (`row_text`):
+MathJax and LaTeX an explicit `\\tag{n}` per row, the EPUB an array with a
+column of numbers.  Unnumbered ones (`align*`, …) take the same path, so that no
+format wraps an environment in `split`.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def _check_document(formulas: list[tuple[str, bool]]) -> str:
     body = []
     for i, (tex, display) in enumerate(formulas):
         content = TAG.sub("", tex)
-        if display and texrows.parse(tex) is not None:  # rows numbered one by one: as written out
+        if display and texrows.parse(tex) is not None:  # align & co., as the PDF has them (no `split`)
             math = r"\begin{minipage}{30em}" + tex + r"\end{minipage}"
         elif display:
             math = (r"\begin{minipage}{30em}\begin{equation*}\begin{split}" + content +
@@ -152,19 +152,19 @@ def check_formulas(app: Sphinx, env) -> None:
     if app.builder.format != "latex":
         return
     formulas: list[tuple[str, bool]] = []
-    where: list[tuple[str, int | None]] = []
+    where: list[tuple[str, int | None, str]] = []  # page, line, the formula as its page has it
     for docname in sorted(env.found_docs):
         for node in _math_nodes(env.get_doctree(docname)):
             formulas.append((_checked_text(node), isinstance(node, nodes.math_block)))
-            where.append((docname, node.line))
+            where.append((docname, node.line, node.astext()))
     failed = failing_formulas(formulas, Path(app.doctreedir))
     app.env.kexue_bad_formulas = {formulas[i][0] for i in failed}
     report = []
     for i in sorted(failed):
-        docname, line = where[i]
+        docname, line, formula = where[i]
         title = env.titles[docname].astext() if docname in env.titles else docname
-        report.append({"docname": docname, "line": line, "article": title, "formula": formulas[i][0]})
-        logger.info(f"kexue-book: LaTeX cannot typeset a formula of {title}; shown verbatim: {formulas[i][0]}")
+        report.append({"docname": docname, "line": line, "article": title, "formula": formula})
+        logger.info(f"kexue-book: LaTeX cannot typeset a formula of {title}; shown verbatim: {formula}")
     Path(app.outdir).mkdir(parents=True, exist_ok=True)
     (Path(app.outdir) / REPORT).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
 
