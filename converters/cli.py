@@ -83,7 +83,8 @@ def _article_records(book: Book) -> list[dict]:
                 "sources": [str(p) for p in a.sources],
                 "excerpt": a.excerpt,
                 "untitled": a.untitled,
-                "equations": sum(1 for n in walk(a.body) if isinstance(n, MathBlock) and n.numbered),
+                "equations": sum(sum(1 for r in n.rows if r.numbered) if n.rows is not None else 1
+                                 for n in walk(a.body) if isinstance(n, MathBlock) and n.numbered),
                 "citations": cited_keys(a),
             })
     return records
@@ -191,7 +192,8 @@ def _check(args, project: Path) -> int:
                 formats += f" epub ∑{a.epub_mathml}/{a.epub_mathml + a.epub_fallback} MathML"
             print(f"{a.docname:<40} ¶{a.paragraphs.shown}/{a.paragraphs.source} ∑{a.formulas.shown}/{a.formulas.source} "
                   f"code {a.code.shown}/{a.code.source} fig {a.figures.shown}/{a.figures.source} "
-                  f"links {a.links.shown}/{a.links.source} cite {a.citations.shown}/{a.citations.source}{formats} "
+                  f"links {a.links.shown}/{a.links.source} cite {a.citations.shown}/{a.citations.source} "
+                  f"eqref {a.eqrefs.shown}/{a.eqrefs.source}{formats} "
                   f"{' '.join(f for f in flags if f)}".rstrip())
             for text in a.missing_text:
                 print(f"    not in the page: {text}")
@@ -199,7 +201,8 @@ def _check(args, project: Path) -> int:
         print(f"{t['articles']} articles: paragraphs {t['paragraphs']['shown']}/{t['paragraphs']['source']}, "
               f"formulas {t['formulas']['shown']}/{t['formulas']['source']}, code {t['code']['shown']}/{t['code']['source']}, "
               f"figures {t['figures']['shown']}/{t['figures']['source']}, links {t['links']['shown']}/{t['links']['source']}, "
-              f"citations {t['citations']['shown']}/{t['citations']['source']}; escaped text runs {t['escaped']}, "
+              f"citations {t['citations']['shown']}/{t['citations']['source']}, "
+              f"\\eqref links {t['eqrefs']['shown']}/{t['eqrefs']['source']}; escaped text runs {t['escaped']}, "
               f"unresolved \\eqref {t['unresolved_eqrefs']}, blog links outside the book {t['external_article_links']}, "
               f"literal pages {t['literal_pages']}, PDF verbatim formulas "
               f"{t['pdf_verbatim'] if t['pdf_verbatim'] is not None else 'n/a (no PDF built)'}"

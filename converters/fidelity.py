@@ -9,7 +9,9 @@ looked for in the article's built page:
   figures     figures and placeholders;
   links       every web link's address is a link of the page, every link to another article
               a link into the book;
-  citations   footnote citations.
+  citations   footnote citations;
+  eqrefs      every `\\eqref` is a link to a formula of the page (an `\\eqref` the converter could
+              not resolve is printed as its label, `(eq:…)`: a reference lost).
 Anything counted in the source and missing from the page is lost.  Also reported: text the
 writer escaped (it shows as typed, but was syntax in MyST), references left unresolved
 (`\\eqref` to an unknown label, blog links to articles not in the book), pages Sphinx rejected
@@ -62,6 +64,7 @@ class ArticleReport:
     figures: Count = field(default_factory=Count)
     links: Count = field(default_factory=Count)
     citations: Count = field(default_factory=Count)
+    eqrefs: Count = field(default_factory=Count)
     escaped: int = 0  # text runs holding characters that are syntax in MyST
     unresolved_eqrefs: list[str] = field(default_factory=list)
     external_article_links: list[str] = field(default_factory=list)  # blog articles not in the book
@@ -88,7 +91,7 @@ class ArticleReport:
         if self.literal:  # everything is in the literal block; only its text counts
             return self.paragraphs.lost
         return sum(c.lost for c in (self.paragraphs, self.formulas, self.code, self.figures, self.links,
-                                    self.citations)) + self.formulas_as_tex
+                                    self.citations, self.eqrefs)) + self.formulas_as_tex
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -167,14 +170,19 @@ def check_article(article: Article, page: Path, literal: bool, pdf_verbatim: int
             report.links.shown += 1 if any(h.split("#")[0].endswith(target) for h in hrefs) else 0
         elif isinstance(node, Citation):
             report.citations.source += 1
-        elif isinstance(node, EqRef) and not node.resolved:
-            report.unresolved_eqrefs.append(node.label)
+        elif isinstance(node, EqRef):
+            report.eqrefs.source += 1
+            if not node.resolved:
+                report.unresolved_eqrefs.append(node.label)
     if root is not None:
         report.formulas.shown = count(f'.//div[{_has_class("math")}]') + count(f'.//span[{_has_class("math")}]')
         own_code = 1 if article.meta.url else 0  # the 「引用本文」 BibTeX entry
         report.code.shown = max(0, count('.//div[starts-with(@class, "highlight-")]') - own_code)
         report.figures.shown = count(".//figure") + count(f'.//div[{_has_class("figure-placeholder")}]')
         report.citations.shown = count(f'.//a[{_has_class("footnote-reference")}]')
+        ids = set(root.xpath(".//@id"))
+        eqref_links = f'.//a[starts-with(@href, "#equation-") and not({_has_class("headerlink")})]/@href'
+        report.eqrefs.shown = sum(1 for href in root.xpath(eqref_links) if href[1:] in ids)
     return report
 
 
@@ -189,7 +197,7 @@ class FidelityReport:
 
     def totals(self) -> dict:
         out: dict = {"articles": len(self.articles), "lost": self.lost}
-        for name in ("paragraphs", "formulas", "code", "figures", "links", "citations"):
+        for name in ("paragraphs", "formulas", "code", "figures", "links", "citations", "eqrefs"):
             out[name] = {"source": sum(getattr(a, name).source for a in self.articles),
                          "shown": sum(min(getattr(a, name).shown, getattr(a, name).source) for a in self.articles)}
         out["escaped"] = sum(a.escaped for a in self.articles)

@@ -148,10 +148,24 @@ class Heading:
 
 
 @dataclass
+class MathRow:
+    """One row of a multi-row environment (texrows.py): what the blog numbers it with."""
+
+    label: str | None = None  # the source label, later the namespaced Sphinx label
+    tag: str | None = None  # a hand-written `\tag{…}` number
+    numbered: bool = False  # the blog shows a number (its count, or its tag)
+    number: int | None = None  # filled by the math transform
+
+
+@dataclass
 class MathBlock:
     """Display math.  `numbered` says whether the blog shows a number for it
     (an `equation` environment); `label` is the source label, later the
-    namespaced Sphinx label; `number` is filled by the math transform."""
+    namespaced Sphinx label; `number` is filled by the math transform.
+
+    An `align`, `gather`, `eqnarray`, … numbers its rows one by one: then `rows`
+    holds them, `tex` keeps each row's `\\label` (and `\\tag`, `\\nonumber`) where
+    it was written, and `label`, `tag` and `number` stay empty."""
 
     tex: str
     numbered: bool = False
@@ -159,6 +173,7 @@ class MathBlock:
     number: int | None = None
     tag: str | None = None  # a hand-written `\tag{…}` number
     pos: SourcePos | None = None
+    rows: list[MathRow] | None = None
 
 
 @dataclass

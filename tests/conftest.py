@@ -126,3 +126,11 @@ def corpus_book(tmp_path_factory) -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the corpus is not at {CORPUS} (it lives in shared/)")
     return built_project(tmp_path_factory.mktemp("corpus") / "project", [str(ROOT / "sources"), str(CORPUS)])
+
+
+@pytest.fixture(scope="session")
+def real_book(tmp_path_factory) -> Path:
+    """The book of ../shared/corpus-real alone, built once as HTML; skipped without it."""
+    if not CORPUS_REAL.is_dir():
+        pytest.skip(f"the real articles are not at {CORPUS_REAL} (they live in shared/)")
+    return built_project(tmp_path_factory.mktemp("real") / "project", [str(CORPUS_REAL)])

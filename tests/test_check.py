@@ -96,3 +96,18 @@ def test_check_all_formats_counts_formulas_shown_as_tex(project: Path, capsys) -
     assert run(["--project", str(project), "check", "--format", "all", "--allow-verbatim", source]) == 0
     out = capsys.readouterr().out
     assert "pdf ∑2/4 typeset epub ∑2/4 MathML" in out and "(verbatim allowed); lost 0" in out
+
+
+def test_an_eqref_left_as_text_is_lost(project: Path, capsys) -> None:
+    """An `\\eqref` the book cannot link (here: to a row the blog leaves unnumbered) is printed as
+    its label; the report names it unresolved and counts it lost.  A row's own label is a link."""
+    source = project / "a.md"
+    source.write_text("---\ntitle: 引用\nurl: https://kexue.fm/archives/90202\n---\n\n"
+                      "$$\\begin{align}a &= b\\label{eq:a}\\\\\nc &= d\\label{eq:b}\\\\\n"
+                      "e &= f\\nonumber\\label{eq:c}\\end{align}$$\n\n"
+                      "由$\\eqref{eq:a}$、$\\eqref{eq:b}$和$\\eqref{eq:c}$可知。\n", encoding="utf-8")
+    code, report = _report(project, [str(source)], capsys)
+    article = report["articles"][0]
+    assert article["unresolved_eqrefs"] == ["eq:c"] and report["totals"]["unresolved_eqrefs"] == 1
+    assert article["eqrefs"] == {"source": 3, "shown": 2}
+    assert code == 1 and report["totals"]["lost"] == 1

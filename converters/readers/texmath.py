@@ -2,7 +2,9 @@
 
 The blog numbers `equation`-style environments and `\\tag`s; `$$…$$` alone is
 unnumbered.  This module strips the wrappers Sphinx adds itself and reports
-the label, so that every reader builds MathBlock the same way.
+the label, so that every reader builds MathBlock the same way.  An `align`,
+`gather`, `eqnarray`, … is numbered row by row (texrows.py): its labels stay in
+its rows.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import texrows
 from ..diagnostics import Code, Reporter
-from ..model import MathBlock, SourcePos
+from ..model import MathBlock, MathRow, SourcePos
 
 # Environments that make a display formula by themselves (outside `$$`).
 DISPLAY_ENVS = ("equation", "equation*", "align", "align*", "gather", "gather*",
-                "eqnarray", "eqnarray*", "multline", "multline*")
+                "eqnarray", "eqnarray*", "multline", "multline*", "alignat", "alignat*", "flalign", "flalign*")
 _NUMBERED_WRAPPERS = ("equation",)
 _UNNUMBERED_WRAPPERS = ("equation*",)
 
@@ -91,9 +94,44 @@ def begins_display_env(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _tidy(tex: str) -> str:
+    return "\n".join(line.rstrip() for line in tex.strip().splitlines() if line.strip())
+
+
+def rows_of(tex: str) -> list[MathRow] | None:
+    """The rows of a formula that is one multi-row environment numbering at least one row
+    (unstarred, or with a `\\tag`), each with its label, tag and whether the blog numbers it;
+    None for any other formula.  `multline`'s one label belongs to its one number."""
+    env = texrows.parse(tex)
+    if env is None:
+        return None
+    found, _ = texrows.numbers(env, 0)
+    if all(n is None for n in found):
+        return None
+    marks = [texrows.marks(row) for row in env.rows]
+    rows = [MathRow(m.label, m.tag, n is not None) for m, n in zip(marks, found)]
+    if env.name in texrows.ONE_NUMBER:
+        label = next((m.label for m in marks if m.label), None)
+        tag = next((m.tag for m in marks if m.tag is not None), None)
+        for row in rows:
+            row.label, row.tag = (label, tag) if row.numbered else (None, None)
+    return rows
+
+
 def display_block(tex: str, pos: SourcePos, reporter: Reporter) -> MathBlock:
     """The MathBlock of a display formula as any reader met it; several labels are reported."""
+    tidy = _tidy(tex)
+    rows = rows_of(tidy)
+    if rows is not None:
+        for row in texrows.parse(tidy).rows:
+            labels = texrows.marks(row).labels
+            if len(labels) > 1:
+                reporter.warn(Code.DUPLICATE_LABEL, f"one row of a formula carries several labels "
+                              f"({', '.join(labels)}); the first is used", pos)
+        return MathBlock(tidy, True, pos=pos, rows=rows)
     display = analyse_display(tex)
+    if texrows.parse(tidy) is not None:  # an environment whose rows all go unnumbered
+        display.numbered = False
     if len(display.labels) > 1:
         reporter.warn(Code.DUPLICATE_LABEL, f"one formula carries several labels "
                       f"({', '.join(display.labels)}); the first is used", pos)

@@ -34,7 +34,7 @@ from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
 from . import mathjax_mathml
-from .equations import TAG, shown_tex
+from .equations import TAG, epub_tex
 
 logger = logging.getLogger(__name__)
 RENDERER = "kexue_mathml"
@@ -113,13 +113,13 @@ def _is_epub(app: Sphinx) -> bool:
 
 
 def collect_formulas(app: Sphinx, doctree: nodes.document) -> None:
-    """Every formula of the page as the writer will see it (after `equations.strip_tags`)."""
+    """Every formula of the page as the writer will see it (after `equations.formulas_for_output`)."""
     if not _is_epub(app):
         return
     found = []
     for node in doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block))):
         display = isinstance(node, nodes.math_block)
-        tex = shown_tex(node.astext()) if display else node.astext()
+        tex = epub_tex(node) if display else node.astext()
         found.append((tex, display, node.line))
     app.env.kexue_epub_formulas[app.env.docname] = found
 

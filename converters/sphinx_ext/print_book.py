@@ -28,8 +28,9 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
+from .. import texrows
 from ..texsafety import tex_sandbox_env, unsafe_tex
-from .equations import TAG
+from .equations import ROW_LABELS, ROWS, TAG, latex_label, row_text
 
 logger = logging.getLogger(__name__)
 REPORT = "latex-formulas.json"
@@ -100,7 +101,9 @@ def _check_document(formulas: list[tuple[str, bool]]) -> str:
     body = []
     for i, (tex, display) in enumerate(formulas):
         content = TAG.sub("", tex)
-        if display:
+        if display and texrows.parse(tex) is not None:  # align & co., as the PDF has them (no `split`)
+            math = r"\begin{minipage}{30em}" + tex + r"\end{minipage}"
+        elif display:
             math = (r"\begin{minipage}{30em}\begin{equation*}\begin{split}" + content +
                     r"\end{split}\end{equation*}\end{minipage}")
         else:
@@ -149,19 +152,19 @@ def check_formulas(app: Sphinx, env) -> None:
     if app.builder.format != "latex":
         return
     formulas: list[tuple[str, bool]] = []
-    where: list[tuple[str, int | None]] = []
+    where: list[tuple[str, int | None, str]] = []  # page, line, the formula as its page has it
     for docname in sorted(env.found_docs):
         for node in _math_nodes(env.get_doctree(docname)):
-            formulas.append((node.astext(), isinstance(node, nodes.math_block)))
-            where.append((docname, node.line))
+            formulas.append((_checked_text(node), isinstance(node, nodes.math_block)))
+            where.append((docname, node.line, node.astext()))
     failed = failing_formulas(formulas, Path(app.doctreedir))
     app.env.kexue_bad_formulas = {formulas[i][0] for i in failed}
     report = []
     for i in sorted(failed):
-        docname, line = where[i]
+        docname, line, formula = where[i]
         title = env.titles[docname].astext() if docname in env.titles else docname
-        report.append({"docname": docname, "line": line, "article": title, "formula": formulas[i][0]})
-        logger.info(f"kexue-book: LaTeX cannot typeset a formula of {title}; shown verbatim: {formulas[i][0]}")
+        report.append({"docname": docname, "line": line, "article": title, "formula": formula})
+        logger.info(f"kexue-book: LaTeX cannot typeset a formula of {title}; shown verbatim: {formula}")
     Path(app.outdir).mkdir(parents=True, exist_ok=True)
     (Path(app.outdir) / REPORT).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -178,11 +181,35 @@ def verbatim_tex(tex: str) -> str:
     return "".join(_TEXT_SPECIALS.get(ch, ch) for ch in " ".join(tex.split()))
 
 
+def _checked_text(node: nodes.Element) -> str:
+    """What the formula check typesets: the formula, or a multi-row block's rows with their
+    numbers written out as the PDF will have them."""
+    return (row_text(node, "latex") if isinstance(node, nodes.math_block) else None) or node.astext()
+
+
+def _verbatim_rows(node: nodes.math_block) -> str:
+    """A multi-row block LaTeX cannot typeset: each row verbatim, with its number and label."""
+    env = texrows.parse(node.astext())
+    rows = []
+    for i in env.kept():
+        number, label = node[ROWS][i], node[ROW_LABELS][i]
+        mark = (f"\\tag{{{number}}}" + (f"\\label{{{latex_label(node, label)}}}" if label else "")
+                if number is not None else "\\notag")
+        rows.append(r"\text{\parbox{0.8\linewidth}{\raggedright\ttfamily\small "
+                    + verbatim_tex(texrows.bare(env.rows[i])) + "}}" + mark)
+    return r"\begin{gather}" + r"\\".join(rows) + r"\end{gather}"
+
+
 def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if app.builder.format != "latex":
         return
     bad = getattr(app.env, "kexue_bad_formulas", set())
     for node in _math_nodes(doctree):
+        rows = row_text(node, "latex", labelled=True) if isinstance(node, nodes.math_block) else None
+        if rows is not None:  # align & co.: \tag (or \notag) and \label per row, no wrapper
+            node.children = [nodes.Text(_verbatim_rows(node) if _checked_text(node) in bad else rows)]
+            node["nowrap"] = True
+            continue
         text = node.astext()
         numbered = isinstance(node, nodes.math_block) and node.get("label") and node.get("number") is not None
         if text in bad and not numbered:

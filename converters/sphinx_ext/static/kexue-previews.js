@@ -33,9 +33,11 @@
     var box = document.createElement("div");
     var target = targetOnPage(href);
     if (target) {
-      if (target.matches("div.math, .math")) {               // an equation, with its number
+      // An equation, with its number; a row of an `align` & co. is an anchor inside its formula.
+      var equation = target.matches("div.math, .math") ? target : target.closest("div.math");
+      if (equation) {
         box.className = "kexue-preview-equation";
-        box.appendChild(cleanCopy(target));
+        box.appendChild(cleanCopy(equation));
       } else if (target.matches("aside.footnote, .footnote, .citation")) {   // a cited work
         box.className = "kexue-preview-citation";
         target.querySelectorAll("p, div.line-block").forEach(function (p) { box.appendChild(cleanCopy(p)); });
