@@ -32,10 +32,11 @@ import re
 DENIED = frozenset("""
     input include includeonly InputIfFileExists IfFileExists endinput openin openout read readline
     write immediate newwrite newread closein closeout special shipout outer
+    filecontents VerbatimOut verbatimwrite typeout message errmessage wlog
     catcode lccode uccode sfcode mathcode delcode escapechar endlinechar newlinechar
     csname ifcsname endcsname UseName ExpandArgs NewCommandCopy RenewCommandCopy DeclareCommandCopy
     scantokens lowercase uppercase string meaning detokenize unexpanded fontname jobname
-    Uchar Ucharcat char_generate
+    Uchar Ucharcat
     usepackage RequirePackage documentclass LoadClass PassOptionsToPackage
     includegraphics includepdf graphicspath verbatiminput lstinputlisting inputminted VerbatimInput
     XeTeXpicfile XeTeXpdffile XeTeXinputencoding XeTeXdefaultencoding

@@ -12,7 +12,6 @@ as EPUB 3 requires.  The cover is an SVG drawn from the book's title and credits
 from __future__ import annotations
 
 import re
-from html import escape
 from xml.etree import ElementTree
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
+from ..escaping import html as escape
 from .equations import TAG
 
 logger = logging.getLogger(__name__)

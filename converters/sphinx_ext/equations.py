@@ -8,6 +8,10 @@ numbers `{eq}` references print agree.  The `\\tag` stays in the MyST source
 (an author reading the page sees it); it is removed from the formula for
 HTML output, where Sphinx prints the number itself, and kept for LaTeX,
 where amsmath prints it.
+
+A `\\tag`'s text is text, not markup: Sphinx's HTML writers put `node["number"]` into the page as it
+is, so the node carries it HTML-escaped, the raw text in `node["tag"]` (sphinx_ext/print_book.py
+writes that LaTeX-escaped); the math domain keeps the raw text, which references show as text.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import re
 
 from docutils import nodes
 from sphinx.application import Sphinx
+
+from ..escaping import html
 
 TAG = re.compile(r"\\tag\*?\{([^{}]*)\}")
 
@@ -35,10 +41,11 @@ def number_equations(app: Sphinx, doctree: nodes.document) -> None:
         tag = TAG.search(node.astext())
         if tag:
             number: int | str = tag.group(1).strip()
+            node["tag"] = number
+            node["number"] = html(number)
         else:
             counter += 1
-            number = counter
-        node["number"] = number
+            number = node["number"] = counter
         domain.equations[label] = (docname, number)
 
 
@@ -56,4 +63,4 @@ def strip_tags(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", number_equations)
     app.connect("doctree-resolved", strip_tags)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}

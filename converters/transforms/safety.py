@@ -158,12 +158,19 @@ def display_source(block: MathBlock) -> str:
     return tex
 
 
+def _unsafe_display(block: MathBlock) -> str | None:
+    """What makes a display formula unsafe: its body and tag as TeX reads them (the PDF prints the
+    tag), or anything in its label (which becomes our slug, but was TeX on the blog)."""
+    body = block.tex + (f"\\tag{{{block.tag}}}" if block.tag is not None else "")
+    return unsafe_tex(body) or (unsafe_tex(block.label) if block.label else None)
+
+
 def _guard_blocks(blocks: list, article: Article, reporter: Reporter) -> list:
     """Display formulas that may touch files become code blocks, at any depth.  Runs before
     transforms/math.py, so `label` is still the source's own."""
     out = []
     for block in blocks:
-        if isinstance(block, MathBlock) and (bad := unsafe_tex(display_source(block))):
+        if isinstance(block, MathBlock) and (bad := _unsafe_display(block)):
             reporter.warn(Code.UNSAFE_TEX, f"formula uses '{bad}', which could read or write files; "
                           "shown as its TeX source", block.pos or article.pos)
             block = CodeBlock(display_source(block), "latex", block.pos)
