@@ -9,6 +9,7 @@ a file shows up in the PDF's text.
 
 from __future__ import annotations
 
+import html as _html
 import re
 import shutil
 import subprocess
@@ -272,6 +273,18 @@ def _hostile_config(project: Path) -> None:
     (project / "kexue-book.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 
 
+HOSTILE_TITLE = "标题}\\input{kexue-marker}% <script>alert(1)</script> @x"
+TITLED = f"""---
+title: '{HOSTILE_TITLE}'
+author: '作者{{\\input kexue-marker'
+date: 2020-01-01
+url: https://kexue.fm/archives/90399
+---
+
+正文 $a$。
+"""
+
+
 @pytest.fixture(scope="module")
 def hostile_tex_book(tmp_path_factory) -> tuple[Path, str]:
     project = new_project(tmp_path_factory.mktemp("texguard") / "project")
@@ -283,6 +296,8 @@ def hostile_tex_book(tmp_path_factory) -> tuple[Path, str]:
         (src / f"v{k:02d}.md").write_text(PAGE.format(title=f"变体{k}", number=90300 + k, formula=formula),
                                           encoding="utf-8")
     (project / "book" / "handwritten.md").write_text(HAND_WRITTEN, encoding="utf-8")
+    # A title and an author that are LaTeX, HTML and BibTeX: running heads, contents, 引用本文.
+    (src / "titled.md").write_text(TITLED, encoding="utf-8")
     # A file xelatex's sandbox lets it read (below its working folder): a formula that reached
     # a file would print this marker.
     latex_dir = project / "_build" / "latex"
@@ -305,6 +320,7 @@ def test_the_pdf_builds_keeps_the_formulas_and_reads_no_file(hostile_tex_book) -
     assert "\\tag{\\inputkexue-marker}" in flat  # the formulas, shown as their source
     assert "\\x" in flat and "第一段。" in flat and "最后一段。" in flat
     assert "书名}\\input{kexue-marker}%" in flat  # the title page says the title
+    assert flat.count("标题}\\input{kexue-marker}%<script>alert") >= 3  # contents, running head, heading
     for tex in (project / "_build" / "latex").glob("*.tex"):
         if tex.name != "kexue-marker.tex":
             assert not re.search(r"(?<!\\textbackslash\{\})(?<!\\)\\input\s*\{?kexue-marker", tex.read_text("utf-8")), tex
@@ -319,9 +335,39 @@ def test_the_html_shows_tags_and_credits_as_text(hostile_tex_book) -> None:
             continue
         soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
         assert not soup.find("img", onerror=True), page
-        assert not [s for s in soup.find_all("script") if "alert" in (s.string or "")], page
+        assert not [s for s in soup.find_all("script") if "alert" in (s.string or "")
+                    and s.get("type") != "application/json"], page  # JSON data: test_hostile checks it
         assert MARKER not in soup.get_text(), page
     page = BeautifulSoup((html / "misc" / "a90309.html").read_text("utf-8"), "html.parser")
     assert "(<img src=x onerror=alert(1)>)" in page.find("span", class_="eqno").get_text()
     footer = BeautifulSoup((html / "index.html").read_text("utf-8"), "html.parser").get_text()
     assert "</title><script>alert(1)</script>作者" in footer
+
+
+# --- any text, not only the hostile samples ------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60) | \
+    st.lists(st.sampled_from(["{", "}", "\\", "@", "%", "#", "&", "~", "^", "_", "$", "input", " ", "\n", "<", ">",
+                              "\"", "'", "科"]), max_size=30).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_TEXT)
+def test_escapes_hold_for_any_text(text: str) -> None:
+    field = escaping.bibtex(text)
+    depth = 0
+    for ch in field:  # BibTeX counts every brace, escaped or not
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0, field
+    assert depth == 0 and "@" not in field and "\n" not in field
+    assert not re.search(r"\\(?!textbackslash\{\}|textasciicircum\{\}|textasciitilde\{\}|textbraceleft\{\}"
+                         r"|textbraceright\{\}|symbol\{64\}|[$&#_%])", field), field
+    latex = escaping.latex(text)
+    assert not re.search(r"\\(?!textbackslash\{\}|textasciicircum\{\}|textasciitilde\{\}|[{}$&#_%])", latex), latex
+    url = escaping.bibtex_url(text)
+    assert not set(url) & set("{}\\ @\n")
+    escaped = escaping.html(text)
+    assert not set(escaped) & set("<>\"'") and _html.unescape(escaped) == text
+    assert re.fullmatch(r"(?:[^&]|&(?:amp|lt|gt|quot|#x27);)*", escaped, re.S)
