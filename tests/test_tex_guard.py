@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -342,6 +343,10 @@ def test_the_html_shows_tags_and_credits_as_text(hostile_tex_book) -> None:
     assert "(<img src=x onerror=alert(1)>)" in page.find("span", class_="eqno").get_text()
     footer = BeautifulSoup((html / "index.html").read_text("utf-8"), "html.parser").get_text()
     assert "</title><script>alert(1)</script>作者" in footer
+    with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as epub:
+        xhtml = epub.read("misc/a90309.xhtml").decode("utf-8")
+    page = BeautifulSoup(xhtml, "html.parser")
+    assert not page.find("img", onerror=True) and "(<img src=x onerror=alert(1)>)" in page.get_text()
 
 
 # --- any text, not only the hostile samples ------------------------------------------------------
