@@ -157,6 +157,7 @@ BOMBS = {
     "arguments": "$\\newcommand{\\y}[1]{#1#1#1#1}$ $" + "\\y{" * 30 + "a" + "}" * 30 + "$",
     "chain": "$\\def\\a{xxxxxxxxxx}\\def\\b{\\a\\a\\a\\a\\a\\a\\a\\a\\a\\a}\\def\\c{\\b\\b\\b\\b\\b\\b\\b\\b\\b\\b}"
              "\\def\\d{\\c\\c\\c\\c\\c\\c\\c\\c\\c\\c}\\def\\e{\\d\\d\\d\\d\\d\\d\\d\\d\\d\\d}$ $\\e\\e$",
+    "display": "$\\newcommand{\\x}{\\x\\x\\x\\x\\x\\x\\x}$\n\n$$\\x + 1 \\tag{3}$$",
 }
 
 
@@ -176,6 +177,7 @@ def test_ten_macro_bombs_build_small_pages_with_a_warning(project: Path, capsys)
         assert "第一段。" in page and "最后一段。" in page
         assert any(re.search(rf"v{k:02d}\.md:\d+: warning: .*\[KB116\]", w) for w in warnings), (k, warnings)
     assert "`$\\x$`" in pages["a90300"]  # the formula kept as its source, as code
+    assert "```latex\n\\x + 1\\tag{3}\n```" in pages[f"a{90300 + len(formulas) - 1}"]
 
 
 def test_the_size_budget_counts_before_it_builds() -> None:

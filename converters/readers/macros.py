@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from ..diagnostics import Code, Reporter
 from ..model import Article, Code as InlineCode, CodeBlock, Math, MathBlock, SourcePos, walk
 from ..texsafety import unsafe_tex
+from .texmath import display_source
 
 MIN_BUDGET = 8_000  # characters a formula may always grow to
 GROWTH = 20  # … or this many times its own length
@@ -204,9 +205,7 @@ def _as_source(node: Math | MathBlock):
     """The formula as written, as code: its macros are defined nowhere it could be typeset."""
     if isinstance(node, Math):
         return InlineCode(f"${node.tex}$")
-    tex = node.tex + (f"\\tag{{{node.tag}}}" if node.tag is not None else "") \
-        + (f"\\label{{{node.label}}}" if node.label else "")
-    return CodeBlock(tex, "latex", node.pos)
+    return CodeBlock(display_source(node), "latex", node.pos)
 
 
 def _replace(article: Article, by_id: dict[int, object]) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from urllib.parse import urljoin, urlsplit
 
 from ..diagnostics import Code, Reporter
+from ..readers.texmath import display_source
 from ..texsafety import unsafe_tex
 from ..urls import IMAGE_SCHEMES, LINK_SCHEMES, scheme_of
 from ..model import (Article, Code as InlineCode, CodeBlock, Emph, Figure, Inline, Link, ListBlock, Math,
@@ -146,16 +147,6 @@ def guard_tex(articles: list[Article], reporter: Reporter) -> list[Article]:
 
         rewrite_inlines(article.body, inline, visit)
     return articles
-
-
-def display_source(block: MathBlock) -> str:
-    """A display formula as its source wrote it: the body, its `\\tag` and its `\\label`."""
-    tex = block.tex
-    if block.tag is not None:
-        tex += f"\\tag{{{block.tag}}}"
-    if block.label:
-        tex += f"\\label{{{block.label}}}"
-    return tex
 
 
 def _unsafe_display(block: MathBlock) -> str | None:
