@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the converters package, also when not installed
 
+from converters import escaping  # noqa: E402
 from converters.config import CONFIG_NAME, load_config  # noqa: E402
 from converters.sphinx_ext.print_book import MATH_SHIMS  # noqa: E402
-from sphinx.util import texescape  # noqa: E402
 
 _book = load_config(ROOT / CONFIG_NAME).book
 
@@ -100,8 +100,8 @@ html_theme_options = {
     "use_download_button": True,
     # One credit line: the theme's author and copyright items would name the author twice more.
     "footer_content_items": ["extra-footer.html"],
-    "extra_footer": f'文章作者：{_book.author}，原载于<a href="{_book.blog_url}">{_book.blog_name}</a>；'
-                    '本书由 kexue-book 排版。',
+    "extra_footer": f'文章作者：{escaping.html(_book.author)}，原载于<a href="{escaping.html(_book.blog_url)}">'
+                    f'{escaping.html(_book.blog_name)}</a>；本书由 kexue-book 排版。',
     # One search box: the sidebar's field; the header's copy of it goes.
     "navbar_persistent": [],
     # No advertising slot (Read the Docs' ethical ads) in the sidebar of every page.
@@ -112,13 +112,16 @@ html_theme_options = {
 # Noto's CJK fonts carry Latin glyphs drawn to match them, so Latin text uses them too.
 FILE_STEM = "kexue-book"
 latex_engine = "xelatex"
-latex_documents = [(root_doc, f"{FILE_STEM}.tex", _book.title, _book.author, "manual")]
+# Sphinx puts a document's title and author into the .tex as LaTeX: every string built here from
+# the config or the sources goes through converters/escaping.py.
+latex_documents = [(root_doc, f"{FILE_STEM}.tex", escaping.latex(_book.title), escaping.latex(_book.author),
+                    "manual")]
 # One PDF per chapter as well (`kexue-book build --split chapters`): the converter names the
 # chapters (folder, title) in KEXUE_BOOK_CHAPTER_PDFS.  Titles come from sources: escaped.
 # `toctree_only`: the chapter's articles are the document's chapters, its list page is left out.
 for _slug, _title in json.loads(os.environ.get("KEXUE_BOOK_CHAPTER_PDFS") or "[]"):
-    latex_documents.append((f"{_slug}/index", f"{_slug}.tex", texescape.escape(_title, "xelatex"),
-                            _book.author, "manual", True))
+    latex_documents.append((f"{_slug}/index", f"{_slug}.tex", escaping.latex(_title),
+                            escaping.latex(_book.author), "manual", True))
 latex_toplevel_sectioning = "chapter"
 latex_show_urls = "no"
 latex_elements = {
@@ -178,10 +181,11 @@ latex_elements = {
 \begin{titlepage}
 \centering\vspace*{0.25\textheight}
 {\sffamily\bfseries\Huge \@title\par}\vspace{1.5em}
-\def\kbbooktitle{""" + texescape.escape(_book.title, "xelatex") + r"""}%
-{\Large \ifx\@title\kbbooktitle """ + _book.subtitle + r""" \else 《\kbbooktitle》中的一章\fi\par}\vspace{4em}
-{\large 作者：""" + _book.author + r"""\par}\vspace{1em}
-{\normalsize 原载于博客「""" + _book.blog_name.replace("|", "\\textbar{}") + r"""」\\ \url{""" + _book.blog_url + r"""}\par}
+\def\kbbooktitle{""" + escaping.latex(_book.title) + r"""}%
+{\Large \ifx\@title\kbbooktitle """ + escaping.latex(_book.subtitle) + r""" \else 《\kbbooktitle》中的一章\fi\par}\vspace{4em}
+{\large 作者：""" + escaping.latex(_book.author) + r"""\par}\vspace{1em}
+{\normalsize 原载于博客「""" + escaping.latex(_book.blog_name).replace("|", r"\textbar{}") + r"""」\\ \url{"""
+    + escaping.latex_url(_book.blog_url) + r"""}\par}
 \vfill
 {\small 由 kexue-book 从博客文章整理排版 \quad \today\par}
 \end{titlepage}

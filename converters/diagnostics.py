@@ -30,6 +30,7 @@ class Code(Enum):
     UNSAFE_LINK = "KB113"  # a link or image whose scheme the book does not follow (javascript:, file:…)
     UNSAFE_TEX = "KB114"  # a formula using a TeX primitive that reads or writes files: shown as code
     PAGE_REJECTED = "KB115"  # Sphinx rejected a generated page: rebuilt with its body as literal text
+    MACRO_BOMB = "KB116"  # a formula whose page macros expand beyond its size budget: kept as its source
     PAGE_KEPT = "KB117"  # a file of yours stands where convert would write a page: kept, the page not written
     EPUB_FORMULA = "KB121"  # a formula MathJax rejects: shown as its TeX in the EPUB
     EPUB_MATH_ENGINE = "KB122"  # node or MathJax missing: the EPUB's MathML made by latex2mathml

@@ -3,6 +3,23 @@
 Used by the converter (formulas that could reach files become code) and by the PDF build (the
 formula check skips such formulas again, and every xelatex run is sandboxed by kpathsea's own
 settings), so that a page written by hand is held to the same rule.
+
+The check reads the formula as TeX does, control word by control word (`\\\\input` is a line
+break followed by the letters `input`, not `\\input`), and refuses:
+
+* the commands that read or write files, run programs, or reach the PDF's own code (`\\input`,
+  `\\openin`, `\\write18`, `\\special`, `\\XeTeXpicfile`, `\\filedump`, hyperref's forms…);
+* every way TeX has of building a control sequence from characters, so that no spelling hides one
+  of those: `\\csname`, `^^5c` notation (refused whatever follows it), `\\catcode`,
+  `\\scantokens`, `\\lowercase`, LaTeX's `\\UseName`, and `\\begin{…}`/`\\end{…}`, which run
+  `\\csname` on their argument: that argument must be a plain name (`\\begin{input}` is `\\input`);
+* the commands that turn tokens into characters (`\\string`, `\\detokenize`, `\\Uchar`…), which
+  could write `\\input` into an auxiliary file that the next run reads back, and the commands that
+  write such files (`\\addtocontents`, `\\label`, `\\index`…);
+* `\\href`/`\\url` to anything but an http(s) or mail address (hyperref's `run:` launches programs).
+
+None of these is TeX that MathJax (the blog's renderer) typesets, so refusing them costs no formula
+the blog shows.
 """
 
 from __future__ import annotations
@@ -10,21 +27,63 @@ from __future__ import annotations
 import os
 import re
 
-# Primitives and commands that reach files, the shell, or build commands from characters.
-UNSAFE_TEX = re.compile(
-    r"\\(?:input|include|includeonly|InputIfFileExists|IfFileExists|openin|openout|read|readline|"
-    r"write|immediate|newwrite|newread|closein|closeout|special|catcode|csname|scantokens|endinput|"
-    r"usepackage|RequirePackage|documentclass|includegraphics|verbatiminput|lstinputlisting|"
-    r"directlua|latelua|ShellEscape|pdfshellescape|write18|detokenize|jobname|font|loop|"
-    r"makeatletter|makeatother|ExplSyntaxOn|lowercase|uppercase)(?![A-Za-z@])"
-    r"|\^\^"  # TeX's ^^5c notation turns hex digits into any character, `\` included
-    r"|\\begin\s*\{\s*filecontents")
+# Control words (without the backslash) that reach files, the shell or the PDF's code, or that
+# build control sequences or file text from characters.
+DENIED = frozenset("""
+    input include includeonly InputIfFileExists IfFileExists endinput openin openout read readline
+    write immediate newwrite newread closein closeout special shipout outer
+    filecontents VerbatimOut verbatimwrite typeout message errmessage wlog
+    catcode lccode uccode sfcode mathcode delcode escapechar endlinechar newlinechar
+    csname ifcsname endcsname UseName ExpandArgs NewCommandCopy RenewCommandCopy DeclareCommandCopy
+    scantokens lowercase uppercase string meaning detokenize unexpanded fontname jobname
+    Uchar Ucharcat
+    usepackage RequirePackage documentclass LoadClass PassOptionsToPackage
+    includegraphics includepdf graphicspath verbatiminput lstinputlisting inputminted VerbatimInput
+    XeTeXpicfile XeTeXpdffile XeTeXinputencoding XeTeXdefaultencoding
+    filedump filesize filemoddate mdfivesum pdffiledump pdffilesize pdffilemoddate pdfmdfivesum
+    pdfximage pdfrefximage pdfobj pdfrefobj pdfliteral pdfannot pdfstartlink
+    directlua latelua luaexec ShellEscape pdfshellescape write18 system
+    font fontspec setmainfont setsansfont setmonofont setmathfont newfontfamily newfontface
+    fontencoding fontfamily usefont selectfont DeclareFontFamily DeclareFontShape
+    setCJKmainfont setCJKsansfont setCJKmonofont setCJKfamilyfont newCJKfontfamily CJKfontspec
+    addtocontents addcontentsline label index glossary makeindex makeglossary printindex
+    bibliography bibliographystyle addbibresource bibdata bibstyle
+    pdfbookmark bookmark currentpdfbookmark subpdfbookmark belowpdfbookmark
+    hyperimage hypersetup hyperbaseurl Acrobatmenu TextField CheckBox ChoiceMenu PushButton Submit Reset Form
+    loop repeat makeatletter makeatother ExplSyntaxOn ExplSyntaxOff
+    gdef edef xdef globaldefs output everymath everydisplay everyhbox everyvbox everypar everycr everyeof
+    everyjob afterassignment
+""".split())
+
+# `\begin{x}` runs `\csname x\endcsname`, `\end{x}` also `\csname endx\endcsname`.
+_NAMED = ("begin", "end")
+_ENV_NAME = re.compile(r"[ \t\n]*\{[ \t\n]*([A-Za-z]+)(\*?)[ \t\n]*\}")
+_LINKS = ("href", "url", "nolinkurl", "hyperref")
+_LINK_TARGET = re.compile(r"[ \t\n]*\{((?:https?://|mailto:)(?:[^{}\\\s]|\\[#%&_~])*)\}", re.I)
+# A control word (letters) or a control symbol (a backslash and any one character).
+_TOKEN = re.compile(r"\\([A-Za-z]+)|\\.", re.S)
 
 
 def unsafe_tex(tex: str) -> str | None:
     """The first construct of `tex` that may touch files or the shell, or None."""
-    m = UNSAFE_TEX.search(tex)
-    return m.group(0) if m else None
+    if "^^" in tex:  # `^^5c` is `\`: any command can be written this way
+        return "^^"
+    for m in _TOKEN.finditer(tex):
+        name = m.group(1)
+        if name is None:
+            continue
+        if name in DENIED:
+            return "\\" + name
+        if name in _NAMED:
+            env = _ENV_NAME.match(tex, m.end())
+            if env is None:
+                return f"\\{name} with a name TeX computes"
+            word = env.group(1)
+            if word in DENIED or (name == "end" and "end" + word in DENIED):
+                return f"\\{name}{{{word}{env.group(2)}}}"
+        elif name in _LINKS and _LINK_TARGET.match(tex, m.end()) is None:
+            return f"\\{name} to an address that is not http(s) or mailto"
+    return None
 
 
 def tex_sandbox_env() -> dict[str, str]:

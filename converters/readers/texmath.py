@@ -67,6 +67,18 @@ def analyse_display(tex: str) -> DisplayMath:
     return DisplayMath(body, numbered, labels[0] if labels else None, tag, labels)
 
 
+def display_source(block: MathBlock) -> str:
+    """A display formula as its source wrote it (the inverse of `analyse_display`, without the
+    wrapper): the body, its `\\tag` and its `\\label` (the source's own, before transforms/math.py
+    replaces it with the page's).  What is shown when the formula cannot be typeset."""
+    tex = block.tex
+    if block.tag is not None:
+        tex += f"\\tag{{{block.tag}}}"
+    if block.label:
+        tex += f"\\label{{{block.label}}}"
+    return tex
+
+
 class DisplayTeX:
     """Display math met among inlines (`$$…$$`, or an environment written in the text): the
     reader splits the paragraph around it."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape
 from xml.etree import ElementTree
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
 from . import mathjax_mathml
+from ..escaping import html as escape
 from .equations import TAG, epub_tex
 
 logger = logging.getLogger(__name__)

@@ -19,6 +19,10 @@ Each format then receives the rows with their numbers written out (`row_text`):
 MathJax and LaTeX an explicit `\\tag{n}` per row, the EPUB an array with a
 column of numbers.  Unnumbered ones (`align*`, …) take the same path, so that no
 format wraps an environment in `split`.
+
+A `\\tag`'s text is text, not markup: Sphinx's HTML writers put `node["number"]` into the page as it
+is, so the node carries it HTML-escaped, the raw text in `node["tag"]` (sphinx_ext/print_book.py
+writes that LaTeX-escaped); the math domain keeps the raw text, which references show as text.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 from .. import texrows
+from ..escaping import html
 
 TAG = re.compile(r"\\tag\*?\{([^{}]*)\}")
 ROWS = "kexue_rows"  # the numbers of a multi-row block's rows (None for a row without one)
@@ -55,10 +60,11 @@ def number_equations(app: Sphinx, doctree: nodes.document) -> None:
         tag = TAG.search(node.astext())
         if tag:
             number: int | str = tag.group(1).strip()
+            node["tag"] = number
+            node["number"] = html(number)
         else:
             counter += 1
-            number = counter
-        node["number"] = number
+            number = node["number"] = counter
         domain.equations[label] = (docname, number)
 
 

@@ -11,11 +11,11 @@
 
 from __future__ import annotations
 
-import html
-
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
+
+from ..escaping import html
 
 # After sphinx-book-theme's own html-page-context handler (default priority 500).
 PRIORITY = 900
@@ -24,10 +24,10 @@ PRIORITY = 900
 def escape_titles(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     titles = app.env.titles
     if pagename in titles:
-        context["pagetitle"] = html.escape(titles[pagename].astext())
+        context["pagetitle"] = html(titles[pagename].astext())
     root = context.get("root_doc") or app.config.root_doc
     if root in titles:
-        context["root_title"] = html.escape(titles[root].astext())
+        context["root_title"] = html(titles[root].astext())
 
 
 class KeepLinkText(SphinxPostTransform):

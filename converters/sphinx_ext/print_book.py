@@ -29,6 +29,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 from .. import texrows
+from ..escaping import latex
 from ..texsafety import tex_sandbox_env, unsafe_tex
 from .equations import ROW_LABELS, ROWS, TAG, latex_label, row_text
 
@@ -172,13 +173,21 @@ def check_formulas(app: Sphinx, env) -> None:
 # --- LaTeX output of formulas ----------------------------------------------------------------
 
 
-_TEXT_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-                  "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}"}
-
-
 def verbatim_tex(tex: str) -> str:
     """TeX source shown as typewriter text, whatever it contains (balanced or not)."""
-    return "".join(_TEXT_SPECIALS.get(ch, ch) for ch in " ".join(tex.split()))
+    return latex(tex)
+
+
+_SAFE_LABEL = re.compile(r"[A-Za-z0-9_.:/-]+")
+
+
+def tex_label(label: str) -> str:
+    """A formula's label as LaTeX may read it inside `\\label{…}`/`\\ref{…}`: our pages' labels are
+    slugs and stay; a hand-written page's label (MyST takes anything up to `)`) is replaced by a hash
+    of it, the same for the formula and every reference to it."""
+    if _SAFE_LABEL.fullmatch(label):
+        return label
+    return "x" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:16]
 
 
 def _checked_text(node: nodes.Element) -> str:
@@ -203,6 +212,9 @@ def _verbatim_rows(node: nodes.math_block) -> str:
 def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     if app.builder.format != "latex":
         return
+    from sphinx.builders.latex.nodes import math_reference
+    for ref in doctree.findall(math_reference):
+        ref["target"] = tex_label(ref["target"])
     bad = getattr(app.env, "kexue_bad_formulas", set())
     for node in _math_nodes(doctree):
         rows = row_text(node, "latex", labelled=True) if isinstance(node, nodes.math_block) else None
@@ -210,6 +222,8 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             node.children = [nodes.Text(_verbatim_rows(node) if _checked_text(node) in bad else rows)]
             node["nowrap"] = True
             continue
+        if node.get("label"):
+            node["label"] = tex_label(node["label"])
         text = node.astext()
         numbered = isinstance(node, nodes.math_block) and node.get("label") and node.get("number") is not None
         if text in bad and not numbered:
@@ -225,8 +239,10 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                         + verbatim_tex(TAG.sub("", text)) + "}}")
             else:
                 body = r"\begin{split}" + TAG.sub("", text).strip() + r"\end{split}"
-            latex = f"\\begin{{equation}}\\tag{{{node['number']}}}\\label{{{label}}}{body}\\end{{equation}}"
-            node.children = [nodes.Text(latex)]
+            # A \tag's text is text (equations.py keeps it raw in node["tag"]): it is escaped here.
+            tag = latex(node.get("tag", str(node["number"])))
+            latex_ = f"\\begin{{equation}}\\tag{{{tag}}}\\label{{{label}}}{body}\\end{{equation}}"
+            node.children = [nodes.Text(latex_)]
             node["nowrap"] = True
             node["label"] = None  # the \label is inside; Sphinx must not add one outside
 

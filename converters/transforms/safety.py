@@ -13,7 +13,10 @@ Two passes, both before any other transform looks at links or formulas:
 * `guard_tex`: a formula using a TeX primitive that reads or writes files or builds control
   sequences from text (`\\input`, `\\openin`, `\\write18`, `\\csname`, `^^5c`…) is shown as its
   TeX source in a code block or inline code, never typeset (xelatex would run it in the formula
-  check and in the PDF).
+  check and in the PDF).  Every part of a display formula is judged, not only its body: its
+  `\\tag{…}` (which the PDF prints) and its `\\label{…}`, split off by the readers.  Page macros
+  are expanded before this pass, so a macro's body is judged where it is used; a definition whose
+  body is unsafe is left in its formula by the reader (readers/macros.py) and judged there.
 
 The writer enforces the same rules again (`writers/myst.py`), so a later transform that makes a
 link cannot get round them; here the problems are reported with their source position.
@@ -24,6 +27,7 @@ from __future__ import annotations
 from urllib.parse import urljoin, urlsplit
 
 from ..diagnostics import Code, Reporter
+from ..readers.texmath import display_source
 from ..texsafety import unsafe_tex
 from ..urls import IMAGE_SCHEMES, LINK_SCHEMES, scheme_of
 from ..model import (Article, Code as InlineCode, CodeBlock, Emph, Figure, Inline, Link, ListBlock, Math,
@@ -145,14 +149,22 @@ def guard_tex(articles: list[Article], reporter: Reporter) -> list[Article]:
     return articles
 
 
+def _unsafe_display(block: MathBlock) -> str | None:
+    """What makes a display formula unsafe: its body and tag as TeX reads them (the PDF prints the
+    tag), or anything in its label (which becomes our slug, but was TeX on the blog)."""
+    body = block.tex + (f"\\tag{{{block.tag}}}" if block.tag is not None else "")
+    return unsafe_tex(body) or (unsafe_tex(block.label) if block.label else None)
+
+
 def _guard_blocks(blocks: list, article: Article, reporter: Reporter) -> list:
-    """Display formulas that may touch files become code blocks, at any depth."""
+    """Display formulas that may touch files become code blocks, at any depth.  Runs before
+    transforms/math.py, so `label` is still the source's own."""
     out = []
     for block in blocks:
-        if isinstance(block, MathBlock) and (bad := unsafe_tex(block.tex)):
+        if isinstance(block, MathBlock) and (bad := _unsafe_display(block)):
             reporter.warn(Code.UNSAFE_TEX, f"formula uses '{bad}', which could read or write files; "
                           "shown as its TeX source", block.pos or article.pos)
-            block = CodeBlock(block.tex, "latex", block.pos)
+            block = CodeBlock(display_source(block), "latex", block.pos)
         elif isinstance(block, Quote):
             block.blocks = _guard_blocks(block.blocks, article, reporter)
         elif isinstance(block, ListBlock):

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import yaml
 
+from ..escaping import bibtex, bibtex_url
 from ..images import IMAGE_FOLDER
 from ..urls import IMAGE_SCHEMES, LINK_SCHEMES, scheme_of
 from ..readers.mdit_cjk import delimiter_run
@@ -257,6 +258,13 @@ def _indent(text: str, prefix: str, first: str | None = None) -> str:
                      for i, line in enumerate(lines))
 
 
+def _tag_text(tag: str) -> str:
+    """A `\\tag`'s text inside the page's `$$` block: one line (a blank line would end the block),
+    no `$$` (which would close it), no brace (sphinx_ext/equations.py reads the tag up to the first
+    `}`; the readers never make one, this holds whatever a reader hands over)."""
+    return " ".join(tag.replace("{", "(").replace("}", ")").split()).replace("$$", "$ $")
+
+
 class BlockRenderer:
     def __init__(self, ctx: PageContext):
         self.inlines = InlineRenderer(ctx)
@@ -278,8 +286,8 @@ class BlockRenderer:
     def math(self, node: MathBlock) -> str:
         # Blank lines would end the block; `$$` inside would close it.
         tex = "\n".join(line for line in node.tex.split("\n") if line.strip()).replace("$$", "$ $")
-        if node.tag is not None:
-            tex += f"\\tag{{{node.tag}}}"  # the blog's hand-written number (see sphinx_ext/equations.py)
+        if node.tag is not None:  # the blog's hand-written number (see sphinx_ext/equations.py)
+            tex += f"\\tag{{{_tag_text(node.tag)}}}"
         label = f" ({node.label})" if node.label else ""
         return f"$$\n{tex}\n$${label}"
 
@@ -360,12 +368,13 @@ def cite_this_article(article: Article) -> str:
     """The `@online` entry the blog offers under each article."""
     meta = article.meta
     key = f"kexuefm-{article.slug.lstrip('a')}" if article.slug.startswith("a") else f"kexuefm-{article.slug}"
-    lines = [f"@online{{{key},", f"        title={{{meta.title}}},", f"        author={{{meta.author}}},"]
+    # Titles and names are text: escaped for BibTeX and the LaTeX biblatex makes of them.
+    lines = [f"@online{{{key},", f"        title={{{bibtex(meta.title)}}},", f"        author={{{bibtex(meta.author)}}},"]
     if meta.date and meta.date.complete:
         lines += [f"        year={{{meta.date.year}}},", f"        month={{{_MONTHS[meta.date.month - 1]}}},"]
-    lines.append(f"        url={{{meta.url}}},")  # biblatex wants the bare address (no \\url)
+    lines.append(f"        url={{{bibtex_url(meta.url or '')}}},")  # biblatex wants the bare address (no \\url)
     if meta.accessed:
-        lines.append(f"        urldate={{{meta.accessed}}},")
+        lines.append(f"        urldate={{{bibtex(meta.accessed)}}},")
     lines.append("}")
     return "\n".join(lines)
 
