@@ -15,7 +15,8 @@ break followed by the letters `input`, not `\\input`), and refuses:
   `\\csname` on their argument: that argument must be a plain name (`\\begin{input}` is `\\input`);
 * the commands that turn tokens into characters (`\\string`, `\\detokenize`, `\\Uchar`…), which
   could write `\\input` into an auxiliary file that the next run reads back, and the commands that
-  write such files (`\\addtocontents`, `\\label`, `\\index`…);
+  write such files (`\\addtocontents`, `\\index`…); a `\\label` only with a plain name (the rows of
+  `align` & co. carry theirs in the formula: texrows.py), as that name is written to the `.aux` file;
 * `\\href`/`\\url` to anything but an http(s) or mail address (hyperref's `run:` launches programs).
 
 None of these is TeX that MathJax (the blog's renderer) typesets, so refusing them costs no formula
@@ -46,7 +47,7 @@ DENIED = frozenset("""
     font fontspec setmainfont setsansfont setmonofont setmathfont newfontfamily newfontface
     fontencoding fontfamily usefont selectfont DeclareFontFamily DeclareFontShape
     setCJKmainfont setCJKsansfont setCJKmonofont setCJKfamilyfont newCJKfontfamily CJKfontspec
-    addtocontents addcontentsline label index glossary makeindex makeglossary printindex
+    addtocontents addcontentsline index glossary makeindex makeglossary printindex
     bibliography bibliographystyle addbibresource bibdata bibstyle
     pdfbookmark bookmark currentpdfbookmark subpdfbookmark belowpdfbookmark
     hyperimage hypersetup hyperbaseurl Acrobatmenu TextField CheckBox ChoiceMenu PushButton Submit Reset Form
@@ -60,6 +61,8 @@ _NAMED = ("begin", "end")
 _ENV_NAME = re.compile(r"[ \t\n]*\{[ \t\n]*([A-Za-z]+)(\*?)[ \t\n]*\}")
 _LINKS = ("href", "url", "nolinkurl", "hyperref")
 _LINK_TARGET = re.compile(r"[ \t\n]*\{((?:https?://|mailto:)(?:[^{}\\\s]|\\[#%&_~])*)\}", re.I)
+# `\label{…}` writes its argument into the `.aux` file: a plain name only (`eq:kl`, `a8404-eq3`).
+_LABEL = re.compile(r"[ \t\n]*\{[ \t]*[A-Za-z0-9_.:/ -]{1,200}\}")
 # A control word (letters) or a control symbol (a backslash and any one character).
 _TOKEN = re.compile(r"\\([A-Za-z]+)|\\.", re.S)
 
@@ -81,6 +84,8 @@ def unsafe_tex(tex: str) -> str | None:
             word = env.group(1)
             if word in DENIED or (name == "end" and "end" + word in DENIED):
                 return f"\\{name}{{{word}{env.group(2)}}}"
+        elif name == "label" and _LABEL.match(tex, m.end()) is None:
+            return "\\label with a name that is not plain text"
         elif name in _LINKS and _LINK_TARGET.match(tex, m.end()) is None:
             return f"\\{name} to an address that is not http(s) or mailto"
     return None

@@ -209,7 +209,7 @@ title: MathJax 的写法
 url: https://kexue.fm/archives/90303
 ---
 
-颜色与盒子：$\color{red}{x} + \bbox[5px,border:2px solid red]{y} + \class{foo}{z} + \cssId{a:b}{w} + \style{color:blue}{v} + \href{javascript:alert(1)}{h} + \href{https://kexue.fm}{k}$。
+颜色与盒子：$\color{red}{x} + \bbox[5px,border:2px solid red]{y} + \class{foo}{z} + \cssId{a:b}{w} + \style{color:blue}{v} + \href{https://kexue.fm}{k}$。
 
 引入包：$\require{cancel}\cancel{x} + \unicode{x263A} + \mathcal{L} + \mathscr{F} + \boldsymbol{f(\boldsymbol{x};\boldsymbol{\theta})}$。
 

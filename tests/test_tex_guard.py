@@ -56,7 +56,7 @@ MARKER = "KEXUELEAKMARKER7731"  # the text of the planted file: it must never re
     r"\UseName{input}{/etc/hostname}", r"\ExpandArgs{c}\let\x{input}",
     # text that the next run reads back from an auxiliary file
     r"\addtocontents{toc}{\string\inp ut{x}}", r"\addcontentsline{toc}{x}{y}", r"\Uchar92 input",
-    r"\detokenize{\input}", r"\label{x}", r"\index{x}",
+    r"\detokenize{\input}", r"\label{x\relax}", r"\label\x", r"\index{x}",
     # files read by XeTeX's own primitives
     r'\XeTeXpicfile "/etc/x.png"', r"\filedump length 100{/etc/hostname}", r"\mdfivesum file{/etc/hostname}",
     r"\everymath{\x}", r"\edef\x{y}",
@@ -70,6 +70,8 @@ def test_tex_that_reaches_files_is_refused(tex: str) -> None:
     r"\left(\begin{array}{c}x\end{array}\right)", r"\begin{pmatrix}a\\input\end{pmatrix}", r"a\\read b",
     r"\begin{aligned}a&=b\end{aligned}", r"\begin{equation*}x\end{equation*}", r"\href{https://kexue.fm/a\#b}{x}",
     r"\url{http://x.org/a_b%20c}", r"\stringify x", r"\labelsep", r"\x^2_{i}", r"a^{^2}",
+    # a row's label in `align` & co. (texrows.py): a plain name goes to the .aux as it is
+    r"\begin{align}a&=b\label{eq:kl}\\c&=d\label{a8404-eq-2}\end{align}",
 ])
 def test_ordinary_tex_is_allowed(tex: str) -> None:
     assert unsafe_tex(tex) is None
