@@ -160,7 +160,8 @@ def _book_of(result: ConvertResult, args, project: Path) -> Book:
 
 def _check(args, project: Path) -> int:
     quiet_convert = argparse.Namespace(**{**vars(args), "quiet": True})
-    book = _book_of(_convert(quiet_convert, project), args, project)
+    converted = _convert(quiet_convert, project)
+    book = _book_of(converted, args, project)
     literal: set[str] = set()
 
     def recover(rejections):
@@ -178,12 +179,13 @@ def _check(args, project: Path) -> int:
         print(diagnostic, file=sys.stderr)
     epub = epub_formulas_report(project / "_build") if "epub" in printed else None
     report = check_book(book, project / "_build" / "html", literal, project / "_build" / "latex", epub,
-                        () if args.allow_verbatim else tuple(printed))
+                        () if args.allow_verbatim else tuple(printed), converted.diagnostics)
     if args.json:
         print(report.as_json())
     else:
         for a in report.articles:
             flags = [f"lost {a.lost}" if a.lost else "", "literal" if a.literal else "",
+                     f"{a.left_out} left out" if a.left_out else "", f"{a.flattened} flattened" if a.flattened else "",
                      f"{len(a.unresolved_eqrefs)} unresolved \\eqref" if a.unresolved_eqrefs else ""]
             formats = ""
             if "pdf" in printed and a.pdf_typeset is not None:
@@ -204,7 +206,8 @@ def _check(args, project: Path) -> int:
               f"citations {t['citations']['shown']}/{t['citations']['source']}, "
               f"\\eqref links {t['eqrefs']['shown']}/{t['eqrefs']['source']}; escaped text runs {t['escaped']}, "
               f"unresolved \\eqref {t['unresolved_eqrefs']}, blog links outside the book {t['external_article_links']}, "
-              f"literal pages {t['literal_pages']}, PDF verbatim formulas "
+              f"literal pages {t['literal_pages']}, left out {t['left_out']}, flattened {t['flattened']}, "
+              f"PDF verbatim formulas "
               f"{t['pdf_verbatim'] if t['pdf_verbatim'] is not None else 'n/a (no PDF built)'}"
               + (f", EPUB formulas as TeX {t['epub_fallback']} (MathML by {t['epub_engine']})"
                  if t['epub_fallback'] is not None else "")

@@ -34,6 +34,8 @@ class Code(Enum):
     PAGE_KEPT = "KB117"  # a file of yours stands where convert would write a page: kept, the page not written
     EPUB_FORMULA = "KB121"  # a formula MathJax rejects: shown as its TeX in the EPUB
     EPUB_MATH_ENGINE = "KB122"  # node or MathJax missing: the EPUB's MathML made by latex2mathml
+    CONTENT_LEFT_OUT = "KB130"  # a reader left out content of the source (a drawing, <noscript> text…): named, counted by check
+    NESTING_FLATTENED = "KB131"  # nesting deeper than a parser or the book's pages hold: flattened, its text kept
 
 
 @dataclass(frozen=True)

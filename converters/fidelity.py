@@ -11,7 +11,9 @@ looked for in the article's built page:
               a link into the book;
   citations   footnote citations;
   eqrefs      every `\\eqref` is a link to a formula of the page (an `\\eqref` the converter could
-              not resolve is printed as its label, `(eq:…)`: a reference lost).
+              not resolve is printed as its label, `(eq:…)`: a reference lost);
+  left out    what a reader warned it left out (KB130: a drawing, `<noscript>` text): lost;
+  flattened   nesting deeper than a parser or a page holds, flattened with its text (KB131): reported.
 Anything counted in the source and missing from the page is lost.  Also reported: text the
 writer escaped (it shows as typed, but was syntax in MyST), references left unresolved
 (`\\eqref` to an unknown label, blog links to articles not in the book), pages Sphinx rejected
@@ -34,6 +36,7 @@ from urllib.parse import unquote
 
 from lxml import html as lxml_html
 
+from .diagnostics import Code
 from .model import (Article, Book, Citation, CodeBlock, DocRef, EqRef, Figure, Heading, Link, Math, MathBlock,
                     Paragraph, Table, Text, walk)
 from .model import Code as InlineCode
@@ -73,6 +76,8 @@ class ArticleReport:
     epub_mathml: int | None = None  # formulas shown as MathML in the EPUB (None: EPUB not checked)
     epub_fallback: int | None = None  # formulas shown as TeX source in the EPUB
     missing_text: list[str] = field(default_factory=list)  # the first runs of text not found
+    left_out: int = 0  # content its reader left out, as it warned (KB130): lost
+    flattened: int = 0  # nesting flattened with its text kept, as warned (KB131): reported, not lost
     # Formats whose TeX-source formulas count as lost (set by `check_book`).
     verbatim_lost_in: tuple[str, ...] = ()
 
@@ -91,7 +96,7 @@ class ArticleReport:
         if self.literal:  # everything is in the literal block; only its text counts
             return self.paragraphs.lost
         return sum(c.lost for c in (self.paragraphs, self.formulas, self.code, self.figures, self.links,
-                                    self.citations, self.eqrefs)) + self.formulas_as_tex
+                                    self.citations, self.eqrefs)) + self.formulas_as_tex + self.left_out
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -204,6 +209,8 @@ class FidelityReport:
         out["unresolved_eqrefs"] = sum(len(a.unresolved_eqrefs) for a in self.articles)
         out["external_article_links"] = sum(len(a.external_article_links) for a in self.articles)
         out["literal_pages"] = sum(1 for a in self.articles if a.literal)
+        out["left_out"] = sum(a.left_out for a in self.articles)
+        out["flattened"] = sum(a.flattened for a in self.articles)
         verbatim = [a.pdf_verbatim for a in self.articles if a.pdf_verbatim is not None]
         out["pdf_verbatim"] = sum(verbatim) if verbatim else None
         typeset = [a.pdf_typeset for a in self.articles if a.pdf_typeset is not None]
@@ -229,10 +236,41 @@ def _pdf_verbatim(latex_dir: Path) -> dict[str, int] | None:
     return counts
 
 
+def _owner(articles: list[Article], pos) -> Article | None:
+    """The article a warning's position belongs to: of those read from its file, the one
+    starting last at or before its line (a feed holds many)."""
+    best: tuple[int, Article] | None = None
+    for article in articles:
+        for source in article.sources:
+            if source.path == pos.path and (source.line or 0) <= (pos.line or 0) and \
+                    (best is None or (source.line or 0) > best[0]):
+                best = (source.line or 0, article)
+    return best[1] if best else None
+
+
+def count_warnings(reports: list[ArticleReport], articles: list[Article], diagnostics) -> None:
+    """Each article's share of the conversion's warnings about content left out (KB130) or
+    nesting flattened (KB131)."""
+    by_docname = {r.docname: r for r in reports}
+    for d in diagnostics:
+        if d.code not in (Code.CONTENT_LEFT_OUT, Code.NESTING_FLATTENED) or d.pos is None:
+            continue
+        article = _owner(articles, d.pos)
+        report = by_docname.get(article.docname) if article is not None else None
+        if report is None:
+            continue
+        if d.code is Code.CONTENT_LEFT_OUT:
+            report.left_out += 1
+        else:
+            report.flattened += 1
+
+
 def check_book(book: Book, html_dir: Path, literal_docnames: set[str], latex_dir: Path | None = None,
-               epub_formulas: dict | None = None, verbatim_lost_in: tuple[str, ...] = ()) -> FidelityReport:
+               epub_formulas: dict | None = None, verbatim_lost_in: tuple[str, ...] = (),
+               diagnostics=()) -> FidelityReport:
     """`epub_formulas`: sphinx_ext/epub_book.py's report (None: the EPUB is not checked);
-    `verbatim_lost_in`: the formats ("pdf", "epub") where a formula shown as TeX is lost."""
+    `verbatim_lost_in`: the formats ("pdf", "epub") where a formula shown as TeX is lost;
+    `diagnostics`: the conversion's warnings (content left out and nesting flattened are counted)."""
     verbatim = _pdf_verbatim(latex_dir) if latex_dir is not None else None
     epub_articles = epub_formulas.get("articles", {}) if epub_formulas is not None else None
     reports = []
@@ -245,4 +283,5 @@ def check_book(book: Book, html_dir: Path, literal_docnames: set[str], latex_dir
             report.epub_mathml, report.epub_fallback = counts["mathml"], len(counts["fallback"])
         report.verbatim_lost_in = verbatim_lost_in
         reports.append(report)
+    count_warnings(reports, book.articles, diagnostics)
     return FidelityReport(reports, None if epub_formulas is None else epub_formulas.get("engine"))

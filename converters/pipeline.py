@@ -17,6 +17,7 @@ from .transforms.math import apply_math
 from .transforms.merge import merge_duplicates, report_empty
 from .transforms.naming import assign_docnames
 from .transforms.safety import guard_tex, resolve_links
+from .transforms.nesting import flatten_deep_nesting
 from .transforms.normalize import normalize_titles
 from .transforms.series import build_chapters
 from .transforms.xrefs import learn_article_urls, link_articles
@@ -24,7 +25,8 @@ from .transforms.xrefs import learn_article_urls, link_articles
 
 def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
              book_dir: Path | None = None) -> Book:
-    articles = normalize_titles(articles)   # titles as the blog prints them
+    articles = normalize_titles(articles)   # titles on one line
+    articles = flatten_deep_nesting(articles, reporter)  # no deeper than MyST reads, text kept
     articles = merge_duplicates(articles)   # one article per title, the fullest body
     report_empty(articles, reporter)
     for article in articles:  # the book's reading date where a source does not give its own

@@ -18,7 +18,8 @@ import feedparser
 
 from ..diagnostics import Code, Reporter
 from ..model import Article, Meta, PartialDate, SourcePos
-from .html_body import BodyContext, HtmlBody, parse_fragment
+from .html_body import BodyContext, HtmlBody
+from .html_depth import MAX_DEPTH, parse_html
 from .macros import MacroTable, expand_article_macros
 from .textio import read_text
 
@@ -114,7 +115,12 @@ def _article(entry, shown: str, line: int, body_line: int, reporter: Reporter) -
     meta = Meta(title=title or (url or f"item {line}"), date=date, url=url, category=category, tags=tags)
     if entry.get("author"):
         meta.author = " ".join(str(entry.get("author")).split())
-    body = HtmlBody(BodyContext(shown, body_line, url), reporter).convert(parse_fragment(markup))
+    root, flattened_at = parse_html(markup, fragment=True)
+    if flattened_at is not None:
+        reporter.warn(Code.NESTING_FLATTENED, f"the item's body nests elements more than {MAX_DEPTH} deep: the "
+                      "deeper ones are read as plain text inside the last kept one (their text is kept)",
+                      SourcePos(shown, body_line + flattened_at))
+    body = HtmlBody(BodyContext(shown, body_line, url), reporter).convert(root)
     if not title:
         reporter.warn(Code.UNTITLED, "a feed item without a title; named after its address", SourcePos(shown, line))
     article = Article(meta, body, [SourcePos(shown, line)], excerpt=excerpt, untitled=not title)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from ..diagnostics import Code, Reporter
 from ..model import (Block, CodeBlock, Emph, Figure, Heading, Inline, LineBreak, Link, ListBlock, Math,
                      MathBlock, Paragraph, Quote, Rule, SourcePos, Strong, Table, Text)
 from ..model import Code as InlineCode
+from .html_depth import parse_html
 from .figures import as_figure, image_inline, join_figures
 from .markdown import looks_like_python
 from .mdit_cjk import is_cjk
@@ -30,12 +30,20 @@ from .texmath import DisplayTeX, display_block, split_environments
 from ..textutil import LINE_END, one_line
 
 # Elements that hold blocks; any other element inside a paragraph is read as inline content.
-_BLOCKS = {"p", "div", "section", "article", "main", "header", "center", "address", "details", "summary",
-           "fieldset", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
-           "ul", "ol", "dl", "dt", "dd", "table", "hr", "li"}
-# Never article text: the page's machinery, forms, and what a browser does not show.
-_SKIP = {"style", "noscript", "template", "head", "title", "meta", "link", "nav", "form", "button",
-         "input", "select", "textarea", "canvas", "colgroup", "col"}
+# An element named nowhere here is read for its text (a form's labels, a custom element's words).
+_BLOCKS = {"p", "div", "section", "article", "main", "header", "footer", "aside", "center", "address", "details",
+           "summary", "form", "fieldset", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
+           "blockquote", "ul", "ol", "dl", "dt", "dd", "table", "hr", "li"}
+# The page's machinery, never text: left out without a word (their text is code or settings).
+_MACHINERY = {"style", "head", "title", "meta", "link", "base", "colgroup", "col", "input", "param", "source",
+              "track"}
+# What a browser does not show (or shows instead of text): left out, with a warning when they
+# hold text, so that nothing goes in silence.
+_NOT_SHOWN = {"noscript", "template", "nav", "canvas"}
+# MathJax's rendering of a formula (its glyphs, previews, assistive copies, frames): never text;
+# the formula is read from the TeX MathJax keeps beside it.
+MATHJAX_OUTPUT_CLASS_PREFIXES = ("MathJax", "MJX", "mjx")
+_MATHJAX_OUTPUT_ID = re.compile(r"^MathJax-(?:Element-\d+-Frame|Span-\d+)$")
 _EMBEDS = {"iframe", "video", "audio", "embed", "object"}
 _CODE = {"code", "tt", "kbd", "samp"}
 _TEX_ENCODINGS = ("application/x-tex", "text/x-tex", "tex")
@@ -44,8 +52,9 @@ _SPACE_RUN = re.compile(r"[ \t\r\n\f\v\x1c-\x1e\x85\u2028\u2029]+")
 
 
 def parse_fragment(markup: str) -> etree._Element:
-    """An HTML fragment (a feed item's body) as one `<div>` element."""
-    return lxml_html.fragment_fromstring(markup or "", create_parent="div")
+    """An HTML fragment (a feed item's body) as one `<div>` element (flattened when nested
+    deeper than the readers hold: `parse_html` says where)."""
+    return parse_html(markup, fragment=True)[0]
 
 
 def _classes(el: etree._Element) -> list[str]:
@@ -58,7 +67,8 @@ def _tag(el: etree._Element) -> str:
 
 def _is_mathjax_output(el: etree._Element) -> bool:
     """MathJax's rendering of a formula (its glyphs, previews, assistive copies)."""
-    return _tag(el).startswith("mjx-") or any(c.startswith(("MathJax", "MJX", "mjx")) for c in _classes(el))
+    return _tag(el).startswith("mjx-") or any(c.startswith(MATHJAX_OUTPUT_CLASS_PREFIXES) for c in _classes(el)) \
+        or bool(_MATHJAX_OUTPUT_ID.match(el.get("id") or ""))
 
 
 def _annotated_tex(el: etree._Element) -> str | None:
@@ -147,7 +157,7 @@ class HtmlBody:
         if tag in ("ul", "ol"):
             return [self.list_block(el, pos)]
         if tag == "table":
-            return [self.table(el, pos)]
+            return self.table(el, pos)
         if tag == "hr":
             return [Rule(pos)]
         if tag == "figure":
@@ -169,7 +179,11 @@ class HtmlBody:
         return CodeBlock(text, language, pos)
 
     def list_block(self, el: etree._Element, pos: SourcePos) -> ListBlock:
-        items = [join_figures(self.blocks_of(li)) for li in el if _tag(li) == "li"]
+        items = []
+        for part in _list_parts(el):
+            blocks = join_figures(self.blocks_of(part))
+            if blocks or _tag(part) == "li":  # text or elements outside an <li> are an item of their own
+                items.append(blocks)
         ordered = _tag(el) == "ol"
         try:
             start = int(el.get("start", "1")) if ordered else 1
@@ -179,9 +193,17 @@ class HtmlBody:
         tight = not any(_tag(child) == "p" for li in el if _tag(li) == "li" for child in li)
         return ListBlock(items, ordered=ordered, start=start, pos=pos, tight=tight)
 
-    def table(self, el: etree._Element, pos: SourcePos) -> Table:
+    def table(self, el: etree._Element, pos: SourcePos) -> list[Block]:
+        """The table, its caption and anything else written in it outside the cells (as
+        paragraphs after it: a browser shows that text too)."""
         header: list[list[Inline]] = []
         rows: list[list[list[Inline]]] = []
+        around: list[Block] = []
+        for caption in el.iter("caption"):
+            around.extend(self.paragraphs(self.content_items(caption), pos))
+        stray = _stray_text(el)
+        if stray.strip():
+            around.extend(self.paragraphs([stray], pos))
         for tr in el.iter("tr"):
             cells = [self.inlines_only(self.content_items(cell)) for cell in tr if _tag(cell) in ("td", "th")]
             in_head = _tag(tr.getparent()) == "thead"
@@ -189,13 +211,16 @@ class HtmlBody:
                 header = cells
             else:
                 rows.append(cells)
-        return Table(header, rows, pos)
+        return [Table(header, rows, pos), *around]
 
     def figure(self, el: etree._Element, pos: SourcePos) -> Figure | None:
         """`<figure><img><figcaption>…</figcaption></figure>` (an `<a>` around the image or not)."""
         images = list(el.iter("img"))
         if len(images) != 1:
             return None
+        captions_text = "".join("".join(c.itertext()) for c in el if _tag(c) == "figcaption")
+        if " ".join("".join(el.itertext()).split()) != " ".join(captions_text.split()):
+            return None  # more than an image and its caption: read as blocks, nothing left out
         img = images[0]
         link = img.getparent() if _tag(img.getparent()) == "a" else None
         captions = [c for c in el if _tag(c) == "figcaption"]
@@ -203,6 +228,11 @@ class HtmlBody:
         alt = " ".join((img.get("alt") or "").split())
         return Figure(caption or ([Text(alt)] if alt else []), self.url(img.get("src")),
                       self.url(link.get("href")) if link is not None and link.get("href") else None, alt, pos)
+
+    def _left_out(self, el: etree._Element, why: str) -> None:
+        """A warning for an element left out that holds text (one without text is no loss)."""
+        if " ".join("".join(el.itertext()).split()):
+            self.reporter.warn(Code.CONTENT_LEFT_OUT, f"{why}; its text is left out{_quoted(el)}", self.pos(el))
 
     # --- inlines -----------------------------------------------------------------
 
@@ -248,7 +278,10 @@ class HtmlBody:
         if self._is_math(el):
             self.pos(el)
             return self.math(el)
-        if tag == "script" or tag in _SKIP or _is_mathjax_output(el):
+        if tag == "script" or tag in _MACHINERY or _is_mathjax_output(el):
+            return []
+        if tag in _NOT_SHOWN:
+            self._left_out(el, f"<{tag}> is not shown by a browser")
             return []
         if tag == "br":
             return [LineBreak()]
@@ -269,7 +302,8 @@ class HtmlBody:
             return [Link(self.url(el.get("href")), self.inlines_only(self.content_items(el)),
                          " ".join((el.get("title") or "").split()) or None)]
         if tag == "svg":
-            self.reporter.warn(Code.UNREADABLE, "an inline <svg> drawing is not kept", self.pos(el))
+            self.reporter.warn(Code.CONTENT_LEFT_OUT, "an inline <svg> drawing is not kept"
+                               + _quoted(el), self.pos(el))
             return []
         return self.content_items(el)  # span, sup, font, a without href…: their content
 
@@ -357,6 +391,56 @@ class HtmlBody:
 
     def math_block(self, tex: str, pos: SourcePos) -> MathBlock:
         return display_block(tex, pos, self.reporter)
+
+
+def _quoted(el: etree._Element) -> str:
+    text = " ".join("".join(el.itertext()).split())
+    return f": '{text[:40]}{'…' if len(text) > 40 else ''}'" if text else ""
+
+
+def _stray_text(table: etree._Element) -> str:
+    """The text of a table outside its cells and caption (a browser shows it above the table)."""
+    inside = {id(n) for c in table.iter("td", "th", "caption") for n in c.iter()}
+    parts = [table.text or ""]
+    for n in table.iterdescendants():
+        if id(n) not in inside and isinstance(n.tag, str) and _tag(n) not in _MACHINERY and _tag(n) != "script":
+            parts.append(n.text or "")
+        if id(n.getparent()) not in inside:
+            parts.append(n.tail or "")
+    return "".join(parts)
+
+
+def _list_parts(el: etree._Element) -> list[etree._Element]:
+    """A list's items: its `<li>`s, and the runs of anything else in it (text, other elements)
+    each wrapped in an element of its own, so that no word outside an `<li>` is lost."""
+    parts: list[etree._Element] = []
+    loose: etree._Element | None = None
+
+    def add_loose(node=None, text: str | None = None) -> None:
+        nonlocal loose
+        if loose is None:
+            loose = etree.Element("div")
+            parts.append(loose)
+        if node is not None:
+            loose.append(node)  # moves it (its tail with it)
+        elif text:
+            if len(loose):
+                loose[-1].tail = (loose[-1].tail or "") + text
+            else:
+                loose.text = (loose.text or "") + text
+
+    if el.text and el.text.strip():
+        add_loose(text=el.text)
+    for child in list(el):
+        if _tag(child) == "li":
+            tail = child.tail
+            parts.append(child)
+            loose = None
+            if tail and tail.strip():
+                add_loose(text=tail)
+        elif isinstance(child.tag, str):
+            add_loose(child)
+    return parts
 
 
 def _code_text(el: etree._Element) -> str:

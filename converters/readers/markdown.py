@@ -12,7 +12,10 @@ import ast
 import re
 from pathlib import Path
 
+from types import MethodType
+
 from markdown_it import MarkdownIt
+from markdown_it.parser_block import ParserBlock
 from markdown_it.token import Token
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -45,8 +48,35 @@ def _mark_escaped_dollars(state) -> None:
                 child.content = _ESCAPED_DOLLAR
 
 
+def _tokenize_keeping_deep_text(self, state, start_line: int, end_line: int) -> None:
+    """markdown-it's block tokenizer, except that what is nested deeper than `maxNesting`
+    (blockquotes, lists) — which markdown-it skips, text and all — becomes one paragraph of
+    its text, marked for the reader to warn about."""
+    if state.level < state.md.options.maxNesting:
+        _BLOCK_TOKENIZE(self, state, start_line, end_line)
+        return
+    line = state.skipEmptyLines(start_line)
+    if line >= end_line or state.sCount[line] < state.blkIndent:
+        return
+    lines = state.getLines(line, end_line, state.blkIndent, False).split("\n")
+    text = "\n".join(" ".join(l.lstrip(" \t>").split()) for l in lines).strip()
+    state.line = end_line
+    if not text:
+        return
+    opening = state.push("paragraph_open", "p", 1)
+    opening.map = [line, end_line]
+    opening.meta = {"flattened": True}
+    inline = state.push("inline", "", 0)
+    inline.content, inline.map, inline.children = text, [line, end_line], []
+    state.push("paragraph_close", "p", -1)
+
+
+_BLOCK_TOKENIZE = ParserBlock.tokenize
+
+
 def make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True})  # HTML is tokenised so that it can be shown as text
+    md.block.tokenize = MethodType(_tokenize_keeping_deep_text, md.block)
     md.enable("table")
     md.use(dollarmath_plugin, double_inline=True, allow_labels=False, allow_space=True, allow_digits=True)
     md.use(amsmath_plugin)
@@ -197,6 +227,10 @@ class _Converter:
     def block(self, node: _Node) -> list[Block]:
         t, pos = node.type, self.pos(node)
         if t == "paragraph":
+            if node.token.meta.get("flattened"):
+                self.reporter.warn(Code.NESTING_FLATTENED, "quotes or lists nested deeper than Markdown reads "
+                                   f"({_PARSER.options.maxNesting} levels): the deeper ones are one paragraph "
+                                   "of their text", pos)
             return self.paragraph(node.children[0] if node.children else node, pos)
         if t == "heading":
             # One level deeper than the heading before at most: a page that jumps from the title

@@ -23,6 +23,7 @@ from ..model import (Article, Block, CodeBlock, Figure, Heading, ListBlock, Meta
 from .plain_inlines import find_inline_math, parse_plain_inlines
 from .texmath import DISPLAY_ENVS, display_block
 from .textio import read_text
+from ..textutil import display_title
 
 BYLINE = re.compile(r"^By (?P<author>[^|]+?) \| (?P<date>\d{4}-\d{2}-\d{2}) \| (?P<readers>\d+)位读者 \| 引用(?P<rest>.*)$")
 ARCHIVE_DATE = re.compile(r"^(?P<day>\d{1,2}) (?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$")
@@ -320,7 +321,8 @@ def parse_seed(text: str, shown: str, reporter: Reporter) -> list[Article]:
             shown_date = entry.meta.get("date") or f"{entry.meta['day']} {entry.meta['month']}月"
             reporter.warn(Code.FRONT_MATTER, f"the entry's date '{shown_date}' is not a valid date; "
                           "the article has no date", title_pos)
-        meta = Meta(title=title, author=entry.meta.get("author", "苏剑林"), date=date,
+        # The scrape lost the blog's full-width marks in titles too: `(七):` is `（七）：` there.
+        meta = Meta(title=display_title(title), author=entry.meta.get("author", "苏剑林"), date=date,
                     readers=entry.meta.get("readers"))
         articles.append(Article(meta, body, [title_pos], excerpt=True, untitled=untitled))
     return articles

@@ -16,11 +16,11 @@ import re
 from pathlib import Path
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from ..diagnostics import Code, Reporter
 from ..model import Article, Meta, PartialDate, SourcePos
 from .html_body import BodyContext, HtmlBody
+from .html_depth import MAX_DEPTH, parse_html
 from .macros import MacroTable, expand_article_macros
 from .textio import read_text
 
@@ -37,12 +37,31 @@ BODY_CONTAINERS = (
 # Class or id words of the chrome inside or around an article.
 _CHROME_WORD = re.compile(r"(?:^|[-_])(comments?|respond|sidebar|share|sharing|related|widgets?|breadcrumbs?|"
                           r"pagination|pager|postmeta|copyright|footer|navigation|navbar|menu|ads?)(?:[-_]|$)", re.I)
-_CHROME_TAGS = {"nav", "aside", "footer", "form", "header"}
+_CHROME_TAGS = {"nav", "aside", "footer", "header"}
+# The chrome kexue.fm's current layout puts inside `#PostContent` around the article (`#id`,
+# `.class`): the head with the title, the by-line and the buttons Kimi | 引用 | 打印 | 分享; after
+# the text the tips, the QR codes for 打赏, the blog's own 引用本文 (its BibTeX), category and
+# tags, 你也许还对下面的内容感兴趣, 上一篇/下一篇, the comment form and the comments.  Never text;
+# the title, by-line, category and tags are read from them first.
+CHROME_SELECTORS = (
+    ".PostHead", ".title-wrap", ".date-wrap", ".submitted", ".title_button", "#kimi", "#to_cite", "#print",
+    "#share", "#share_position", "#content_tips", "#pay", "#QR", "#how_to_cite", ".cite_style", "#tools",
+    "#similar", "#entrynavigation", "#PostComment", ".AllComments", ".ComListLi", ".comment_reply",
+)
+# Where the current layout states the by-line, and the category and tags.
+BYLINE_SELECTORS = (".submitted",)
+TAXONOMY_SELECTORS = ("#tools",)
+# A paragraph starting with one of these is the blog's reprint notice (orange, after the text).
+CHROME_OPENINGS = ("转载到请包括本文地址", "更详细的转载事宜请参考")
 # Text where the page's chrome begins: nothing from it on is article text.
 CHROME_HEADINGS = ("最近评论", "发表评论", "评论列表", "相关文章", "相关日志", "你也许还对下面的内容感兴趣")
+# The anchor a heading carries to itself (`<h2 id="小结">小结<a href="#小结">#</a></h2>`).
+HEADING_ANCHOR_TEXTS = ("#", "¶", "§", "🔗")
 SITE_NAMES = ("科学空间|Scientific Spaces", "科学空间", "Scientific Spaces")
 _BYLINE = re.compile(r"By\s+(?P<author>[^|]+?)\s*\|\s*(?P<date>\d{4}-\d{1,2}-\d{1,2})"
                      r"(?:\s*\|\s*(?P<readers>\d+)\s*位读者)?(?:\s*\|\s*引用)?\s*$")
+_READERS = re.compile(r"^(\d+)\s*位读者$")
+_BYLINE_WORDS = ("引用", "Kimi", "打印", "分享")
 _SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)")
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _TITLE_SEPARATORS = (" - ", " | ", " – ", " — ", " _ ")
@@ -53,19 +72,35 @@ def read_page(path: Path, reporter: Reporter, display_path: str | None = None) -
     return parse_page(read_text(path, shown, reporter), shown, reporter, path.stem)
 
 
-def _document(markup: str) -> etree._Element:
+def _document(markup: str) -> tuple[etree._Element, int | None]:
     # lxml refuses a text that still declares its byte encoding; the bytes were decoded already.
     markup = re.sub(r"\A\s*<\?xml[^>]*\?>", "", markup)
-    return lxml_html.document_fromstring(markup or "<html></html>")
+    return parse_html(markup)
+
+
+def _xpath(selector: str) -> str:
+    """`#id`, `.class` or a tag name as an XPath from an element."""
+    if selector.startswith("#"):
+        return f".//*[@id='{selector[1:]}']"
+    if selector.startswith("."):
+        return f".//*[contains(concat(' ', normalize-space(@class), ' '), ' {selector[1:]} ')]"
+    return f".//{selector}"
+
+
+def _select(root: etree._Element, selectors: tuple[str, ...]) -> list[etree._Element]:
+    return [el for selector in selectors for el in root.xpath(_xpath(selector))]
 
 
 def parse_page(markup: str, shown: str, reporter: Reporter, stem: str = "untitled") -> list[Article]:
     """One article from the markup of one page (`stem` titles it when nothing else does)."""
     try:
-        doc = _document(markup)
+        doc, flattened_at = _document(markup)
     except (etree.ParserError, ValueError) as exc:
         reporter.warn(Code.UNREADABLE, f"not an HTML page ({exc}); skipped", SourcePos(shown, 1))
         return []
+    if flattened_at is not None:
+        reporter.warn(Code.NESTING_FLATTENED, f"elements nested more than {MAX_DEPTH} deep: the deeper ones are "
+                      "read as plain text inside the last kept one (their text is kept)", SourcePos(shown, flattened_at))
     page = _PageFacts(doc, markup)
     container = _body_container(doc)
     if container is None:
@@ -82,12 +117,12 @@ def parse_page(markup: str, shown: str, reporter: Reporter, stem: str = "untitle
     meta = Meta(title=title, url=url, category=category, tags=tags)
     unread_dates: list[str] = []
     if byline is not None:
-        m = _BYLINE.search(" ".join(byline.text_content().split()))
-        meta.author = m.group("author").strip()
-        meta.date = _date(m.group("date"))
-        if meta.date is None:
-            unread_dates.append(m.group("date"))
-        meta.readers = int(m.group("readers")) if m.group("readers") else None
+        author, date_text, readers = _byline_facts(" ".join(byline.text_content().split()))
+        meta.author = author or meta.author
+        meta.date = _date(date_text)
+        if meta.date is None and date_text:
+            unread_dates.append(date_text)
+        meta.readers = readers
     if meta.date is None:
         meta.date = page.date(unread_dates)
     if meta.date is None and unread_dates:
@@ -142,8 +177,32 @@ def _body_container(doc: etree._Element) -> etree._Element | None:
     return best if best is not None and _text_size(best) > 0 else body
 
 
+def _byline_facts(text: str) -> tuple[str | None, str | None, int | None]:
+    """Author, date (as written) and readers of a by-line: `By 苏剑林 | 2021-05-17 | 147338位读者 | 引用`
+    (the classic layout) or `2021-05-17 | 苏剑林 | 147338位读者` (the current one)."""
+    m = _BYLINE.search(text)
+    if m:
+        return m.group("author").strip(), m.group("date"), int(m.group("readers")) if m.group("readers") else None
+    author = date = None
+    readers: int | None = None
+    for field in (f.strip() for f in re.split(r"[|｜]", text)):
+        if not field or field in _BYLINE_WORDS:
+            continue
+        if _READERS.match(field):
+            readers = int(_READERS.match(field).group(1))
+        elif date is None and _DATE.search(field):
+            date = _DATE.search(field).group(0)
+        elif author is None:
+            author = field[3:].strip() if field.startswith("By ") else field
+    return author, date, readers
+
+
 def _byline(doc: etree._Element) -> etree._Element | None:
-    """The smallest element whose text is the blog's by-line."""
+    """The blog's by-line: the current layout's `.submitted`, else the smallest element whose
+    text is the classic one."""
+    for el in _select(doc, BYLINE_SELECTORS):
+        if _DATE.search(el.text_content()):
+            return el
     for el in doc.iter():
         if not isinstance(el.tag, str) or el.tag.lower() in ("script", "style", "title"):
             continue
@@ -160,10 +219,17 @@ def _drop_chrome(container: etree._Element, title_el, byline) -> None:
     for el in (title_el, byline):
         if el is not None and any(a is container for a in el.iterancestors()):
             _remove(el)
+    for el in _select(container, CHROME_SELECTORS):
+        if el.getparent() is not None and any(a is container for a in el.iterancestors()):
+            _remove(el)
     for el in list(container.iter()):
         if el is not container and isinstance(el.tag, str) and el.getparent() is not None and \
-                (_is_chrome(el) or _is_taxonomy_line(el)):
+                (_is_chrome(el) or _is_taxonomy_line(el) or _is_notice(el)):
             _remove(el)
+    for heading in list(container.iter("h1", "h2", "h3", "h4", "h5", "h6")):
+        for a in list(heading.iter("a")):
+            if (a.get("href") or "").startswith("#") and " ".join(a.text_content().split()) in HEADING_ANCHOR_TEXTS:
+                _remove(a)
     for el in list(container.iter()):
         if el is container or not isinstance(el.tag, str) or el.getparent() is None:
             continue
@@ -178,6 +244,11 @@ def _drop_chrome(container: etree._Element, title_el, byline) -> None:
                     _remove(node)
                 node = parent
             break
+
+
+def _is_notice(el: etree._Element) -> bool:
+    """The blog's reprint notice after the text (转载到请包括本文地址：…)."""
+    return el.tag.lower() in ("p", "div") and " ".join(el.text_content().split()).startswith(CHROME_OPENINGS)
 
 
 def _is_taxonomy_line(el: etree._Element) -> bool:
@@ -296,6 +367,11 @@ class _PageFacts:
     def _post_links(self, container: etree._Element, title_el, word: str) -> list[str]:
         """Texts of links to the blog's `/tag/…` or `/category/…` pages near the article: in
         the smallest element holding both the body and its title, outside sidebars and menus."""
+        stated = _select(self.doc, TAXONOMY_SELECTORS)
+        if stated:  # the current layout's own place for them (`#tools`)
+            links = [a for el in stated for a in el.iter("a")]
+            return list(dict.fromkeys(" ".join(a.text_content().split()) for a in links
+                                      if f"/{word}/" in (a.get("href") or "") and a.text_content().strip()))
         region = container.getparent() if container.getparent() is not None else container
         if title_el is not None and not any(a is container for a in title_el.iterancestors()):
             title_line = {id(a) for a in title_el.iterancestors()}
