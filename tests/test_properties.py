@@ -94,3 +94,15 @@ def test_any_html_tree_gives_pages_without_foreign_markup(title: str, url: str, 
 def test_the_validator_reads_directive_bodies_and_options(page: str, kind: str) -> None:
     from converters.validate import foreign_markup
     assert kind in {m.kind for m in foreign_markup(page)}, foreign_markup(page)
+
+
+@settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(p.nested_unknown_html)
+def test_known_text_around_unknown_and_deeply_nested_elements_reaches_the_page(body: str) -> None:
+    p.check_nested_html(body, CONFIG)
+
+
+@settings(max_examples=30, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(p.nested_markdown)
+def test_known_text_in_deeply_nested_markdown_reaches_the_page(source: str) -> None:
+    p.check_nested_markdown(source, CONFIG)

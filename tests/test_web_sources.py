@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from blogsite import feed_xml, page_html, split_article
+from blogsite import CURRENT_CHROME, current_page_html, feed_xml, page_html, split_article
 from conftest import CORPUS, ROOT, built_project
 from converters.book import render_book
 from converters.cli import run
@@ -31,13 +31,16 @@ _SOURCES_FIELD = re.compile(r"^sources:\n(?:- .*\n)*", re.M)
 
 @pytest.fixture(scope="module")
 def blog_forms(tmp_path_factory) -> Path:
-    """The corpus as pages, as MathJax-2-saved pages and as one feed."""
+    """The corpus as pages in the classic and the current layout, each as served and as saved
+    after MathJax 2 ran, and as one feed."""
     out = tmp_path_factory.mktemp("blog")
     articles = sorted(CORPUS.glob("*.md"))
-    for folder, mathjax in (("pages", None), ("mathjax2", 2)):
+    for folder, render, mathjax in (("pages", page_html, None), ("mathjax2", page_html, 2),
+                                    ("current", current_page_html, None),
+                                    ("current-mathjax2", current_page_html, 2)):
         (out / folder).mkdir()
         for path in articles:
-            (out / folder / f"{path.stem}.html").write_text(page_html(path, mathjax), encoding="utf-8")
+            (out / folder / f"{path.stem}.html").write_text(render(path, mathjax), encoding="utf-8")
     (out / "feed.xml").write_text(feed_xml(articles), encoding="utf-8")
     return out
 
@@ -50,27 +53,43 @@ def book_pages(*sources: Path) -> tuple[dict[str, str], Reporter]:
     return {name: _SOURCES_FIELD.sub("", text) for name, text in pages.items()}, reporter
 
 
+# What the current layout's by-line adds to a page (its readers; the Markdown has none).
+_READERS_LINE = "readers: 14733\n"
+_READERS_SHOWN = " · 14733位读者"
+
+
 @needs_corpus
-@pytest.mark.parametrize("form", ["pages", "mathjax2", "feed.xml"])
+@pytest.mark.parametrize("form", ["pages", "mathjax2", "current", "current-mathjax2", "feed.xml"])
 def test_the_blog_forms_give_the_markdown_book(blog_forms: Path, form: str) -> None:
     expected, _ = book_pages(CORPUS)
     got, reporter = book_pages(blog_forms / form)
     assert reporter.diagnostics == []
     assert sorted(got) == sorted(expected)
     for name in expected:
-        assert got[name] == expected[name], name
+        page = got[name]
+        if form.startswith("current") and name.endswith(".md") and "/a" in name:
+            # the by-line's readers reached the metadata and the page's by-line
+            assert _READERS_LINE in page and _READERS_SHOWN in page, name
+            page = page.replace(_READERS_LINE, "").replace(_READERS_SHOWN, "")
+        assert page == expected[name], name
+        # none of the current layout's chrome (head, buttons, notices, 打赏, the blog's BibTeX,
+        # similar articles, navigation, comment form, comments) is in a page
+        for chrome in CURRENT_CHROME:
+            assert page.count(chrome) == expected[name].count(chrome), (name, chrome)
     # The MathJax-2 copies hold drawn glyphs next to the TeX: none of them reached the book.
     assert "MathJax" not in "".join(got.values())
 
 
 @needs_corpus
-@pytest.mark.parametrize("form", ["pages", "feed.xml"])
+@pytest.mark.parametrize("form", ["pages", "current", "feed.xml"])
 def test_list_shows_every_article_with_its_url_and_date(blog_forms: Path, form: str, capsys) -> None:
     assert run(["list", str(blog_forms / form), "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     front = [split_article(path)[0] for path in sorted(CORPUS.glob("*.md"))]
-    assert len(records) == len(front) == 12
-    assert {(r["url"], r["date"]) for r in records} == {(f["url"], str(f["date"])) for f in front}
+    assert len(records) == len(front)
+    assert {(r["url"], r["date"], r["author"]) for r in records} == \
+        {(f["url"], str(f["date"]), f.get("author") or "苏剑林") for f in front}
+    assert {r["readers"] for r in records} == ({14733} if form == "current" else {None})
 
 
 @needs_corpus
@@ -78,7 +97,8 @@ def test_every_form_together_gives_one_page_per_article(blog_forms: Path) -> Non
     config = load_config(ROOT / "kexue-book.yaml")
     alone = load_book([ROOT / "sources", CORPUS], config, Reporter())
     together = load_book([ROOT / "sources", CORPUS, blog_forms / "pages", blog_forms / "mathjax2",
-                          blog_forms / "feed.xml"], config, Reporter())
+                          blog_forms / "current", blog_forms / "current-mathjax2", blog_forms / "feed.xml"],
+                         config, Reporter())
     assert len(together.articles) == len(alone.articles)
     urls = [a.meta.url for a in together.articles if a.meta.url]
     assert len(urls) == len(set(urls))
@@ -93,7 +113,8 @@ def test_every_form_together_gives_one_page_per_article(blog_forms: Path) -> Non
 def test_the_book_of_pages_shows_the_blog_numbers_links_and_figures(blog_forms: Path, tmp_path_factory) -> None:
     from test_corpus import blog_numbers
 
-    project = built_project(tmp_path_factory.mktemp("pages") / "project", [str(blog_forms / "pages")])
+    # the current layout saved after MathJax 2 ran: the hardest form of a page
+    project = built_project(tmp_path_factory.mktemp("pages") / "project", [str(blog_forms / "current-mathjax2")])
     totals = {"numbered": 0, "eqref_links": 0, "figures": 0}
     for source in sorted(CORPUS.glob("*.md")):
         markdown = source.read_text("utf-8")
@@ -236,3 +257,149 @@ def test_the_shapes_of_real_blog_html_read_as_a_reader_sees_them(web_book: Path)
     caption = article.select_one("figcaption span.caption-text")
     assert caption.get_text() == "示意图：f(x) = x的图像" and caption.select_one("code").get_text(" ", strip=True) == "f(x) = x"
     assert "最后一段。" in text
+
+
+# --- the page as kexue.fm serves it today (issue 16) ------------------------------------------
+
+
+@pytest.mark.sphinx
+def test_a_page_in_the_current_layout_gives_its_article_and_metadata_only(web_book: Path, capsys) -> None:
+    # tests/web/current.html: the chrome inside #PostContent, MathJax 2's previews and frames
+    # (a frame known only by its id), a heading with its own anchor.
+    page = _page(web_book, "a90005")
+    article = page.select_one("article")
+    text = article.get_text(" ", strip=True)
+    for kept in ("当前布局的第一段", "当前布局的最后一段", "52011位读者", "分类：信息时代", "标签：网页、MathJax"):
+        assert kept in text, kept
+    for chrome in ("Kimi", "打印", "分享到微博", "转载到请包括", "更详细的转载事宜", "如果您还有什么疑惑", "打赏",
+                   "如果您需要引用本文", "Blog post", "kexuefm-90005", "你也许还对下面的内容感兴趣", "不相干的文章",
+                   "上一篇", "下一篇", "发表你的看法", "昵称", "评论框里的字", "提交评论", "写得好", "回复评论",
+                   "最近评论", "Copyright", "搜索本站", "PREVIEWTEX", "GLYPHSONE", "FRAMEGLYPHS", "DISPLAYPREVIEW",
+                   "DISPLAYGLYPHS", "EQREFGLYPHS"):
+        assert chrome not in text, chrome
+    # the title as the page writes it (half-width marks and all), the heading without its anchor
+    assert page.select_one("h1").get_text(strip=True).rstrip("#") == "网页读取器(二): alert('x')"
+    assert [h.get_text(strip=True).rstrip("#") for h in article.select("h2")][-2:] == ["当前布局的小结", "引用本文"]
+    # one 引用本文, the book's: the blog's own BibTeX is not a second one
+    assert text.count("@online") == 1 and "payment" not in str(article)
+    assert [s.get_text(strip=True) for s in article.select("span.eqno")][0].startswith("(1)")
+    assert article.select_one("a[href^='#equation-']") is not None
+    assert run(["list", str(WEB / "current.html"), "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert (record["date"], record["author"], record["readers"]) == ("2023-08-09", "苏剑林", 52011)
+    assert (record["title"], record["url"]) == ("网页读取器(二): alert('x')", "https://kexue.fm/archives/90005")
+
+
+def test_titles_of_pages_and_feeds_keep_their_punctuation_seed_text_gets_the_blogs() -> None:
+    from converters.readers.feed import parse_feed
+    from converters.readers.seed_text import parse_seed
+
+    reporter = Reporter()
+    page = parse_page("<html><head><title>alert('x') (一): 测试?</title></head><body><article>"
+                      "<h1>alert('x') (一): 测试?</h1><p>正文。</p></article></body></html>", "t.html", reporter)
+    feed = parse_feed('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+                      "<title>标题(二):再测,一次!</title><link>https://kexue.fm/archives/9</link>"
+                      "<description>正文。</description></item></channel></rss>", "t.xml", reporter)
+    seed = parse_seed("标题(三):再测\nBy 苏剑林 | 2020-01-02 | 12位读者 | 引用\n正文。\n", "t.txt", reporter)
+    config = load_config(ROOT / "kexue-book.yaml")
+    book = load_book_of(page + feed + seed, config)
+    assert {a.meta.title for a in book.articles} == {"alert('x') (一): 测试?", "标题(二):再测,一次!", "标题（三）：再测"}
+
+
+def load_book_of(articles: list[Article], config):
+    from converters.pipeline import assemble
+
+    return assemble(articles, config, Reporter())
+
+
+# --- nothing dropped in silence (issue 16) ---------------------------------------------------------
+
+_FORM_PAGE = """<html><head><title>表单</title></head><body><div id="PostContent"><p>表单之前的段落。</p>
+<p>一段里开始的表单<form action="/x"><fieldset><legend>表单的标题</legend><label>名字</label><input name="a" value="填好的值">
+<select><option>选项一</option></select><textarea>文本框里的字</textarea><button>按钮上的字</button>
+<p>表单里的段落</p>
+<p>表单之后的段落，含公式$x^2$。</p>
+<p><a href="https://kexue.fm/usr/uploads/1.png"><img src="https://kexue.fm/usr/uploads/1.png" alt="图"></a><br>
+表单之后的图</p>
+<x-widget>自定义元素里的字</x-widget>
+<ul>列表里、项外的字<li>列表项</li><p>项之间的段落</p></ul>
+<table><caption>表格的标题</caption><tr><td>格子</td></tr></table>
+<figure><img src="https://kexue.fm/usr/uploads/2.png"><p>图里的说明文字</p><figcaption>图2</figcaption></figure>
+<noscript>脚本关闭时的字</noscript>
+<p>最后的段落。</p></div></body></html>"""
+_FORM_WORDS = ("表单之前的段落", "一段里开始的表单", "表单的标题", "名字", "选项一", "文本框里的字", "按钮上的字",
+               "表单里的段落", "表单之后的段落", "表单之后的图", "自定义元素里的字", "列表里、项外的字", "列表项",
+               "项之间的段落", "表格的标题", "格子", "图里的说明文字", "图2", "最后的段落")
+
+
+def _deep_html(depth: int) -> str:
+    return ("<html><head><title>深网页</title></head><body><article><p>深之前。</p>"
+            + "<div><blockquote><span>" * (depth // 3) + "最深处的字" + "</span></blockquote></div>" * (depth // 3)
+            + "\n<p>深之后的段落，含公式$y$。</p></article></body></html>")
+
+
+def _deep_markdown(depth: int) -> str:
+    return "---\ntitle: 深的Markdown\n---\n\n深之前。\n\n" + ">" * depth + " 最深处的字\n\n深之后的段落。\n"
+
+
+def test_a_form_and_unknown_elements_are_read_for_their_text_never_as_controls() -> None:
+    reporter = Reporter()
+    (article,) = parse_page(_FORM_PAGE, "form.html", reporter)
+    text = blocks_text(article.body)
+    for word in _FORM_WORDS:
+        assert word in text, word
+    assert "$x^2$" in text and sum(isinstance(n, Figure) for n in walk(article.body)) == 2
+    # what a browser does not show is left out, and said: KB130 with the file and line
+    assert "脚本关闭时的字" not in text
+    assert [(d.code, d.pos.path, d.pos.line) for d in reporter.diagnostics] == \
+        [(Code.CONTENT_LEFT_OUT, "form.html", 12)]
+
+
+def test_nesting_deeper_than_the_parser_allows_keeps_its_text_with_one_warning() -> None:
+    from converters.readers.feed import parse_feed
+    from converters.readers.markdown import parse_markdown
+
+    for depth in (300, 3000):  # beyond libxml2's 256 levels (and its huge_tree 2048)
+        reporter = Reporter()
+        (page,) = parse_page(_deep_html(depth), "deep.html", reporter)
+        feed = parse_feed('<?xml version="1.0"?>\n<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+                          "<channel><title>t</title>\n<item><title>深条目</title><link>https://kexue.fm/archives/8</link>\n"
+                          f"<content:encoded><![CDATA[<p>深之前。</p>\n{'<div>' * depth}最深处的字{'</div>' * depth}"
+                          "<p>深之后的段落，含公式$y$。</p>]]></content:encoded></item></channel></rss>",
+                          "deep.xml", reporter)
+        (markdown,) = parse_markdown(_deep_markdown(depth), "deep.md", reporter)
+        for article in (page, *feed, markdown):
+            text = blocks_text(article.body)
+            assert "深之前" in text and "最深处的字" in text and "深之后的段落" in text, (depth, article.sources)
+        assert [(d.code, d.pos.path, d.pos.line) for d in reporter.diagnostics] == [
+            (Code.NESTING_FLATTENED, "deep.html", 1), (Code.NESTING_FLATTENED, "deep.xml", 5),
+            (Code.NESTING_FLATTENED, "deep.md", 7)]
+
+
+@pytest.mark.sphinx
+def test_hostile_web_inputs_build_keep_their_text_and_check_counts_the_warnings(tmp_path: Path, capsys) -> None:
+    from conftest import new_project
+
+    project = new_project(tmp_path / "project")
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "form.html").write_text(_FORM_PAGE, encoding="utf-8")
+    (sources / "deep.html").write_text(_deep_html(3000), encoding="utf-8")
+    (sources / "deep.md").write_text(_deep_markdown(3000), encoding="utf-8")
+    code = run(["--project", str(project), "check", "--json", str(sources)])
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    pages = {p.stem: BeautifulSoup(p.read_text("utf-8"), "html.parser").select_one("article").get_text(" ")
+             for p in (project / "_build" / "html").glob("*/*.html") if p.stem != "index"}
+    by_title = {next(t for t in ("表单", "深网页", "深的Markdown") if t in text.split("#")[0]): text
+                for text in pages.values()}
+    for word in _FORM_WORDS:
+        assert word in by_title["表单"], word
+    for title in ("深网页", "深的Markdown"):
+        assert "最深处的字" in by_title[title] and "深之后的段落" in by_title[title], title
+    # every warning names its file and line; check counts them: the <noscript> text is lost
+    assert "form.html:12: warning" in err and "[KB130]" in err and "deep.html:1: warning" in err
+    assert "deep.md:7: warning" in err and err.count("[KB131]") >= 2
+    totals = report["totals"]
+    assert totals["left_out"] == 1 and totals["flattened"] >= 2 and totals["lost"] == 1 and code == 1
+    assert totals["paragraphs"]["shown"] == totals["paragraphs"]["source"]
