@@ -419,7 +419,7 @@ def _list_parts(el: etree._Element) -> list[etree._Element]:
     def add_loose(node=None, text: str | None = None) -> None:
         nonlocal loose
         if loose is None:
-            loose = etree.Element("div")
+            loose = el.makeelement("div", {})  # an element of the page's own kind (lxml.html)
             parts.append(loose)
         if node is not None:
             loose.append(node)  # moves it (its tail with it)
