@@ -189,7 +189,9 @@ class _Converter:
                 out.append(DisplayTeX(child.content))
             elif t == "html_inline":
                 out.append(Text(child.content))
-            else:  # an inline kind the model has no place for: keep its text
+            elif child.children:  # an inline kind the model has no place for: its content, read
+                out.extend(self.inlines(child))
+            else:  # …or its text
                 out.append(Text(child.content))
         return out
 
