@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list the articles as the book would hold them")
     with_sources(listing)
     listing.add_argument("--json", action="store_true", help="one JSON object per article, as a list")
+    listing.add_argument("--series", action="store_true",
+                         help="the series found instead: name, parts, the title patterns that matched, chapter")
     return parser
 
 
@@ -88,6 +90,23 @@ def _article_records(book: Book) -> list[dict]:
                 "citations": cited_keys(a),
             })
     return records
+
+
+def _series_records(book: Book) -> list[dict]:
+    """One record per series of the book (a chapter split by years is one series)."""
+    records: dict[str, dict] = {}
+    for chapter in book.chapters:
+        if not chapter.patterns:
+            continue  # a category or the rest: no series
+        name = chapter.articles[0].meta.series if chapter.articles else chapter.key
+        record = records.setdefault(name, {"name": name, "parts": [], "articles": 0,
+                                           "patterns": list(chapter.patterns), "chapters": [], "part_of_book": chapter.part})
+        record["parts"] += [a.meta.part for a in chapter.articles if a.meta.part is not None]
+        record["articles"] += len(chapter.articles)
+        record["chapters"].append({"slug": chapter.slug, "title": chapter.title})
+    for record in records.values():
+        record["parts"] = sorted(set(record["parts"]))
+    return list(records.values())
 
 
 def _sources(args, project: Path) -> list[Path]:
@@ -219,6 +238,18 @@ def run(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             _, book = _load(args, project, reporter)
+            if args.series:
+                series = _series_records(book)
+                if args.json:
+                    print(json.dumps(series, ensure_ascii=False, indent=2))
+                else:
+                    for r in series:
+                        parts = ",".join(str(p) for p in r["parts"]) or "-"
+                        chapters = ", ".join(f"{c['slug']}/" for c in r["chapters"])
+                        print(f"{r['name']}: {r['articles']} articles, parts {parts}; "
+                              f"pattern {'+'.join(r['patterns'])}; chapter {chapters}")
+                    print(f"{len(series)} series")
+                return 0
             records = _article_records(book)
             if args.json:
                 print(json.dumps(records, ensure_ascii=False, indent=2))
