@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 from converters.cli import run
 from converters.config import CONFIG_NAME, load_config, parse_config
 from converters.diagnostics import ConfigError, Reporter
+from converters.escaping import latex
 from converters.model import Article, Meta
 from converters.pipeline import load_book
 from converters.transforms.series import build_chapters, series_key, title_series
@@ -123,6 +124,12 @@ def test_config_renames_merges_and_ignores_series() -> None:
     assert {a.meta.series for a in articles[6:]} == {None}
 
 
+def test_a_bare_regular_expression_is_still_a_pattern() -> None:
+    config = _config(patterns=["^(?P<name>[^（）：]{2,})（(?P<part>[0-9一二三四五六七八九十]+)）："])
+    found = title_series("变分自编码器（七）：球面上的VAE（vMF-VAE）", config)
+    assert found is not None and (found.name, found.part, found.pattern) == ("变分自编码器", 7, "pattern-1")
+
+
 @pytest.mark.parametrize("auto", [
     {"patterns": [{"name": "x", "regex": "^(?P<name>.+)"}]},  # no part
     {"patterns": [{"name": "x", "regex": "^(?P<name>.+)({part}"}]},  # not a regular expression
@@ -189,10 +196,14 @@ def test_chapters_in_parts_by_category_above_the_threshold(tmp_path: Path) -> No
                       ("物理化学", "自然极值"), ("数学研究", "费曼积分法"), ("其他", "其他文章")]
 
 
+# A category is text from a source: markup in it stays text in every output.
+HOSTILE = "数学研究 <i>&</i> **#_%$x$** {raw}"
+
+
 def test_book_in_parts_builds_with_parts_in_html_and_latex(tmp_path: Path) -> None:
     project = new_project(tmp_path / "project")
     _many_series(project, 4)
-    write_articles(tmp_path / "src", SPECS)
+    write_articles(tmp_path / "src", [(t, d, HOSTILE if c == "数学研究" else c) for t, d, c in SPECS])
     assert run(["--project", str(project), "build", "-q", str(tmp_path / "src")]) == 0  # HTML, -W
     html = project / "_build" / "html"
     index = BeautifulSoup((html / "index.html").read_text(encoding="utf-8"), "html.parser")
@@ -200,18 +211,20 @@ def test_book_in_parts_builds_with_parts_in_html_and_latex(tmp_path: Path) -> No
     text = main.get_text(" ", strip=True)
     assert "按博客的分类编为 4 部分" in text
     order = [text.index(t) for t in ("信息时代", "变分自编码器（VAE）", "MoE环游记", "物理化学", "自然极值",
-                                     "数学研究", "费曼积分法", "其他", "其他文章")]
+                                     HOSTILE, "费曼积分法", "其他", "其他文章")]
+    assert HOSTILE in [b.get_text() for b in main.select("strong")]
+    assert not [el for el in main.select("i") if el.get_text() == "&"]  # the <i> stayed text
     assert order == sorted(order)
     page = BeautifulSoup((html / "zi-ran-ji-zhi" / "index.html").read_text(encoding="utf-8"), "html.parser")
     nav = page.select_one("nav.bd-docs-nav")
-    assert [c.get_text(strip=True) for c in nav.select("p.caption")] == ["信息时代", "物理化学", "数学研究", "其他"]
+    assert [c.get_text() for c in nav.select("p.caption")] == ["信息时代", "物理化学", HOSTILE, "其他"]
     # Each part's chapters follow its caption.
     items = [el.get_text(strip=True) for el in nav.select("p.caption, li.toctree-l1 > a")]
-    assert items.index("物理化学") < items.index("自然极值") < items.index("数学研究") < items.index("费曼积分法")
-    latex = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "latex", "-c", str(project),
+    assert items.index("物理化学") < items.index("自然极值") < items.index(HOSTILE.strip()) < items.index("费曼积分法")
+    built = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "latex", "-c", str(project),
                             str(project / "book"), str(tmp_path / "latex")], capture_output=True, text=True)
-    assert latex.returncode == 0, latex.stderr
+    assert built.returncode == 0, built.stderr
     tex = (tmp_path / "latex" / "kexue-book.tex").read_text(encoding="utf-8")
-    parts = [tex.index(f"\\part{{{p}}}") for p in ("信息时代", "物理化学", "数学研究", "其他")]
+    parts = [tex.index(f"\\part{{{latex(p)}}}") for p in ("信息时代", "物理化学", HOSTILE, "其他")]
     assert parts == sorted(parts)
     assert parts[1] < tex.index("\\chapter{自然极值}") < parts[2] < tex.index("\\chapter{费曼积分法}") < parts[3]

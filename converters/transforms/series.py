@@ -53,7 +53,8 @@ def title_series(title: str, config: BookConfig) -> SeriesMatch | None:
     """The series a title names and its part, by the first pattern of the config that reads it."""
     folded = title.translate(_WIDTH)
     for pattern in config.auto_series.patterns:
-        m = pattern.regex.search(folded)
+        # The title as written too: a pattern of an older config spells `（）：` full-width.
+        m = pattern.regex.search(folded) or (pattern.regex.search(title) if folded != title else None)
         if not m:
             continue
         part = parse_numeral(m.group("part"))
