@@ -228,3 +228,16 @@ def test_book_in_parts_builds_with_parts_in_html_and_latex(tmp_path: Path) -> No
     parts = [tex.index(f"\\part{{{latex(p)}}}") for p in ("信息时代", "物理化学", HOSTILE, "其他")]
     assert parts == sorted(parts)
     assert parts[1] < tex.index("\\chapter{自然极值}") < parts[2] < tex.index("\\chapter{费曼积分法}") < parts[3]
+
+
+def test_parts_reach_every_page_of_an_incremental_build(tmp_path: Path) -> None:
+    """Parts appearing change no article's page, yet every page's sidebar must show them."""
+    project = new_project(tmp_path / "project")
+    write_articles(tmp_path / "src", SPECS)
+    assert run(["--project", str(project), "build", "-q", str(tmp_path / "src")]) == 0
+    article = next((project / "_build" / "html" / "zi-ran-ji-zhi").glob("a*.html"))
+    assert not BeautifulSoup(article.read_text(encoding="utf-8"), "html.parser").select("nav.bd-docs-nav p.caption")
+    _many_series(project, 4)
+    assert run(["--project", str(project), "build", "-q", str(tmp_path / "src")]) == 0
+    nav = BeautifulSoup(article.read_text(encoding="utf-8"), "html.parser").select_one("nav.bd-docs-nav")
+    assert [c.get_text() for c in nav.select("p.caption")] == ["信息时代", "物理化学", "数学研究", "其他"]
