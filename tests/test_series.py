@@ -70,7 +70,7 @@ def test_pattern_reads_its_examples(pattern: str, example) -> None:
 
 @pytest.mark.parametrize("a, b", [
     ("【中文分词系列】", "中文分词"), ("《自然极值》系列", "自然极值"), ("名称 ：", "名称"),
-    ("SVD分解", "ｓｖｄ分解"), ("“熵”不起", "熵不起"), ("费曼积分法", "费曼积分法—"),
+    ("SVD分解", "ｓｖｄ分解"), ("“熵”不起", "熵不起"), ("费曼积分法", "费曼积分法—"), ("可以吗？", "可以吗"),
 ])
 def test_series_names_meet_across_styles(a: str, b: str) -> None:
     assert series_key(a) == series_key(b)
@@ -80,6 +80,7 @@ def test_series_names_meet_across_styles(a: str, b: str) -> None:
     ("名称（十一）：副题", "名称", 11), ("名称(二十)：副题", "名称", 20), ("名称：3．副题", "名称", 3),
     ("名称：4、副题", "名称", 4), ("【名称】 1.副题", "名称", 1), ("【名称】⋅（三）副题", "名称", 3),
     ("某个较长的标题（二）", "某个较长的标题", 2), ("名称——副题(2)", "名称", 2), ("名称(5)：副题", "名称", 5),
+    ("真的可以吗？（一）", "真的可以吗？", 1),  # the chapter keeps the name's question mark
 ])
 def test_title_styles_and_numerals(title: str, name: str, part: int) -> None:
     found = title_series(title, CONFIG)

@@ -23,7 +23,7 @@ def _matches(rule: SeriesRule, key: str) -> bool:
 _WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # What may surround a series name in one style and not in another (【名称】, 《名称》, 名称：).
 _BRACKETS = "【】《》〈〉[]<>「」『』"
-_TRAILING = ":：、,，.．;；-—―~～·⋅•!！?？ \t"
+_TRAILING = ":：、,，;；-—―~～·⋅• \t"  # what joins a name to its part; a name may end in ？ or ！
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,20 @@ class SeriesMatch:
     pattern: str  # the name of the pattern that matched
 
 
-def clean_series_name(name: str) -> str:
-    name = " ".join(name.split()).strip(_TRAILING)
+def clean_series_name(name: str, trailing: str = _TRAILING) -> str:
+    """`【中文分词系列】` → `中文分词`, `名称 ：` → `名称`: the name as a chapter title."""
+    name = " ".join(name.split()).strip(trailing)
     while len(name) > 2 and name[0] in _BRACKETS and name[-1] in _BRACKETS:
         name = name[1:-1].strip()
     if name.endswith("系列") and len(name) > 2:
         name = name[:-2]
-    return name.strip(_TRAILING).strip(_BRACKETS).strip()
+    return name.strip(trailing).strip(_BRACKETS).strip()
 
 
 def series_key(name: str) -> str:
     """A series name's comparison form: width, brackets, spaces, quotes, case and trailing
     punctuation do not count, so `【名称】`, `《名称》系列`, `名称` and `名称 ：` are one series."""
-    return title_key(clean_series_name(title_key(name)))
+    return title_key(clean_series_name(title_key(name), _TRAILING + ".．!！?？"))
 
 
 def title_series(title: str, config: BookConfig) -> SeriesMatch | None:
