@@ -155,6 +155,7 @@ SPECS = [("MoE环游记：1、从几何意义出发", "2025-02-08", "信息时�
          ("变分自编码器（一）：原来是这么一回事", "2018-03-18", "信息时代"),
          ("变分自编码器（二）：从贝叶斯观点出发", "2018-03-28", "信息时代"),
          ("随机分词浅探：从Viterbi Decoding到Viterbi Sampling", "2023-09-16", "信息时代"),
+         ("我们可以无损放大一个Transformer模型吗（一）", "2021-08-01", "信息时代"),
          ("诡异的Dirac函数", "2013-01-01", "数学研究")]
 
 
@@ -168,9 +169,14 @@ def test_list_series(tmp_path: Path, capsys) -> None:
     assert "费曼积分法: 2 articles, parts 2,5; pattern dash-then-part-at-end+part-then-colon; " \
            "chapter fei-man-ji-fen-fa/" in lines
     assert "变分自编码器: 2 articles, parts 1,2; pattern configured; chapter vae/" in lines
+    # A name with one part is shown, as no chapter: the author may merge or rename it.
+    assert "我们可以无损放大一个Transformer模型吗: 1 article, parts 1; pattern part-at-end; " \
+           "chapter none (too few parts, or ignored)" in lines
     assert run(["--project", str(project), "list", "--series", "--json", str(tmp_path / "src")]) == 0
     records = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
-    assert set(records) == {"MoE环游记", "搜出来的文本", "费曼积分法", "自然极值", "变分自编码器"}
+    assert {n for n, r in records.items() if r["chapters"]} == {"MoE环游记", "搜出来的文本", "费曼积分法", "自然极值",
+                                                                 "变分自编码器"}
+    assert records["我们可以无损放大一个Transformer模型吗"]["chapters"] == []
     assert records["搜出来的文本"]["patterns"] == ["bracket-name"]
     assert records["自然极值"]["chapters"] == [{"slug": "zi-ran-ji-zhi", "title": "自然极值"}]
 
