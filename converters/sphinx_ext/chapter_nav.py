@@ -38,7 +38,9 @@ class Outline:
 
 def _part(env, docname: str) -> str | None:
     part = env.metadata.get(docname, {}).get("part")
-    return str(part).strip() or None if part is not None else None
+    if part is None:
+        return None
+    return str(part).strip() or None
 
 
 def _title(env, docname: str) -> str:
@@ -129,7 +131,7 @@ def dependents(app: Sphinx, env) -> list[str]:
     old_chapters = getattr(env, "kexue_old_chapters", {})
     shape = outline(env, app.config.root_doc)
     if shape.part_of != getattr(env, "kexue_old_parts", shape.part_of):
-        env.kexue_old_parts = {}
+        env.kexue_old_titles, env.kexue_old_chapters, env.kexue_old_parts = {}, {}, {}
         return sorted(env.all_docs)  # the parts changed: every page's sidebar shows them
     members = dict(shape.chapters)
     order = [d for chapter, articles in shape.chapters for d in (chapter, *articles)]
