@@ -31,7 +31,10 @@ def _date_text(article) -> str:
 
 
 def chapter_page(chapter: Chapter) -> str:
-    lines = [front_matter({"generator": GENERATOR, "chapter": chapter.key}), f"# {escape(chapter.title)}", ""]
+    data = {"generator": GENERATOR, "chapter": chapter.key}
+    if chapter.part:  # the sidebar and the PDF group the chapters into parts by this (sphinx_ext/chapter_nav.py)
+        data["part"] = chapter.part
+    lines = [front_matter(data), f"# {escape(chapter.title)}", ""]
     if chapter.intro:
         lines += [escape(chapter.intro, line_start=True), ""]
     lines += [f"本章收录 {len(chapter.articles)} 篇文章：", ""]
@@ -53,8 +56,15 @@ def index_page(book: Book, config: BookConfig) -> str:
     if info.description:
         lines += [escape(info.description, line_start=True), ""]
     lines += [directive("kexue-downloads", "", ""), ""]
-    lines += [f"本书收录 {count} 篇文章，分为 {len(book.chapters)} 章：", ""]
+    parts = list(dict.fromkeys(c.part for c in book.chapters if c.part))
+    in_parts = f"，按博客的分类编为 {len(parts)} 部分" if parts else ""
+    lines += [f"本书收录 {count} 篇文章，分为 {len(book.chapters)} 章{in_parts}：", ""]
+    part = None
     for k, chapter in enumerate(book.chapters, 1):
+        if chapter.part and chapter.part != part:
+            part = chapter.part
+            # A part's title as bold text, not a heading (see below); the list goes on numbering.
+            lines += ([""] if k > 1 else []) + [f"**{escape(part)}**", ""]
         lines.append(f"{k}. [{escape(chapter.title)}]({chapter.slug}/index.md)（{len(chapter.articles)} 篇）")
     # No section headings here: in the PDF this page is the front matter, and a heading
     # would become a chapter that swallows the real ones.

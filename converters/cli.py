@@ -18,6 +18,7 @@ from .fidelity import check_book
 from .images import IMAGE_FOLDER, fetch_images
 from .model import Book, MathBlock, walk
 from .transforms.citations import cited_keys
+from .transforms.series import title_series
 from .pipeline import load_book
 
 
@@ -63,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list the articles as the book would hold them")
     with_sources(listing)
     listing.add_argument("--json", action="store_true", help="one JSON object per article, as a list")
+    listing.add_argument("--series", action="store_true",
+                         help="the series found instead: name, parts, the title patterns that matched, chapter")
     return parser
 
 
@@ -88,6 +91,34 @@ def _article_records(book: Book) -> list[dict]:
                 "citations": cited_keys(a),
             })
     return records
+
+
+def _series_records(book: Book, config) -> list[dict]:
+    """One record per series of the book (a chapter split by years is one series), then the
+    series names that some titles show but that are no chapter (too few parts, or ignored),
+    with `chapters` empty: what an author may want to merge, rename or leave."""
+    records: dict[str, dict] = {}
+    for chapter in book.chapters:
+        if not chapter.patterns:
+            continue  # a category or the rest: no series
+        name = chapter.articles[0].meta.series if chapter.articles else chapter.key
+        record = records.setdefault(name, {"name": name, "parts": [], "articles": 0, "patterns": list(chapter.patterns),
+                                           "chapters": [], "part_of_book": chapter.part})
+        record["parts"] += [a.meta.part for a in chapter.articles if a.meta.part is not None]
+        record["articles"] += len(chapter.articles)
+        record["chapters"].append({"slug": chapter.slug, "title": chapter.title})
+    single: dict[str, dict] = {}
+    for article in book.articles:
+        match = title_series(article.meta.title, config) if article.meta.series is None else None
+        if match is not None:
+            record = single.setdefault(match.key, {"name": match.name, "parts": [], "articles": 0, "patterns": [],
+                                                   "chapters": [], "part_of_book": None})
+            record["parts"].append(match.part)
+            record["articles"] += 1
+            record["patterns"] = list(dict.fromkeys(record["patterns"] + [match.pattern]))
+    for record in [*records.values(), *single.values()]:
+        record["parts"] = sorted(set(record["parts"]))
+    return list(records.values()) + list(single.values())
 
 
 def _sources(args, project: Path) -> list[Path]:
@@ -221,7 +252,19 @@ def run(argv: list[str] | None = None) -> int:
     reporter = Reporter()
     try:
         if args.command == "list":
-            _, book = _load(args, project, reporter)
+            config, book = _load(args, project, reporter)
+            if args.series:
+                series = _series_records(book, config)
+                if args.json:
+                    print(json.dumps(series, ensure_ascii=False, indent=2))
+                else:
+                    for r in series:
+                        parts = ",".join(str(p) for p in r["parts"]) or "-"
+                        chapters = ", ".join(f"{c['slug']}/" for c in r["chapters"]) or "none (too few parts, or ignored)"
+                        print(f"{r['name']}: {r['articles']} article{'s' if r['articles'] != 1 else ''}, parts {parts}; "
+                              f"pattern {'+'.join(r['patterns'])}; chapter {chapters}")
+                    print(f"{sum(1 for r in series if r['chapters'])} series")
+                return 0
             records = _article_records(book)
             if args.json:
                 print(json.dumps(records, ensure_ascii=False, indent=2))

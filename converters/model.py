@@ -376,6 +376,8 @@ class Chapter:
     intro: str = ""
     articles: list[Article] = field(default_factory=list)
     auto: bool = False  # found from titles rather than configured
+    patterns: tuple[str, ...] = ()  # what made it a series: the title patterns that matched, or "configured"
+    part: str | None = None  # the part of the book (a blog category) in a book of many series
 
 
 @dataclass

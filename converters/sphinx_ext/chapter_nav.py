@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 
 _TOGGLE = ('<details open="open"><summary><span class="toctree-toggle" role="presentation">'
@@ -31,6 +32,15 @@ class Outline:
     chapters: list[tuple[str, list[str]]] = field(default_factory=list)
     chapter_of: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
+    # A book of many series groups its chapters into parts: a chapter page's front matter `part`.
+    part_of: dict[str, str] = field(default_factory=dict)
+
+
+def _part(env, docname: str) -> str | None:
+    part = env.metadata.get(docname, {}).get("part")
+    if part is None:
+        return None
+    return str(part).strip() or None
 
 
 def _title(env, docname: str) -> str:
@@ -46,6 +56,8 @@ def outline(env, root: str) -> Outline:
             continue
         shape.chapters.append((chapter, articles))
         shape.titles[chapter] = _title(env, chapter)
+        if _part(env, chapter):
+            shape.part_of[chapter] = _part(env, chapter)
         for article in articles:
             shape.chapter_of[article] = chapter
             shape.titles[article] = _title(env, article)
@@ -59,7 +71,13 @@ def sidebar_html(shape: Outline, pagename: str, root: str, root_title: str, path
            f'<ul class="nav bd-sidenav bd-sidenav__home-link"><li class="toctree-l1{home}">'
            f'<a class="reference internal" href="{escape(pathto(root))}">{escape(root_title)}</a></li></ul>',
            '<ul class="nav bd-sidenav">']
+    part = None
     for chapter, articles in shape.chapters:
+        if shape.part_of.get(chapter, part) != part:
+            # A part's title as the theme writes a toctree's caption, then a new list.
+            part = shape.part_of[chapter]
+            out.append('</ul><p aria-level="2" class="caption" role="heading">'
+                       f'<span class="caption-text">{escape(part)}</span></p><ul class="nav bd-sidenav">')
         link = f'<a class="reference internal" href="{escape(pathto(chapter))}">{escape(shape.titles[chapter])}</a>'
         if chapter != current_chapter:
             out.append(f'<li class="toctree-l1">{link}</li>')
@@ -103,6 +121,7 @@ def remember_titles(app: Sphinx, env, added: set[str], changed: set[str], remove
     env.kexue_old_titles.update({d: None for d in added})  # a new page: its neighbours' links change
     shape = outline(env, app.config.root_doc)
     env.kexue_old_chapters = {d: shape.chapter_of.get(d) for d in changed | removed}
+    env.kexue_old_parts = dict(shape.part_of)
     return []
 
 
@@ -111,6 +130,9 @@ def dependents(app: Sphinx, env) -> list[str]:
     old_titles = getattr(env, "kexue_old_titles", {})
     old_chapters = getattr(env, "kexue_old_chapters", {})
     shape = outline(env, app.config.root_doc)
+    if shape.part_of != getattr(env, "kexue_old_parts", shape.part_of):
+        env.kexue_old_titles, env.kexue_old_chapters, env.kexue_old_parts = {}, {}, {}
+        return sorted(env.all_docs)  # the parts changed: every page's sidebar shows them
     members = dict(shape.chapters)
     order = [d for chapter, articles in shape.chapters for d in (chapter, *articles)]
     position = {d: i for i, d in enumerate(order)}
@@ -128,7 +150,24 @@ def dependents(app: Sphinx, env) -> list[str]:
     return sorted(d for d in again if d in env.all_docs)
 
 
+def latex_parts(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """In the book's PDF, `\\part{…}` before the first chapter of each part (the part's title is
+    a blog category: escaped).  A chapter's own PDF has no parts."""
+    if app.builder.name != "latex" or docname != app.config.root_doc:
+        return
+    from ..escaping import latex
+
+    part = None
+    for start in list(doctree.findall(addnodes.start_of_file)):
+        chapter_part = _part(app.env, start["docname"]) if start["docname"].endswith("/index") else None
+        if chapter_part and chapter_part != part:
+            part = chapter_part
+            start.parent.insert(start.parent.index(start),
+                                nodes.raw("", f"\\part{{{latex(part)}}}\n", format="latex"))
+
+
 def setup(app: Sphinx) -> dict:
+    app.connect("doctree-resolved", latex_parts)
     app.connect("write-started", read_outline)
     app.connect("html-page-context", page_context)
     app.connect("env-get-outdated", remember_titles)
