@@ -100,7 +100,8 @@ def parse_page(markup: str, shown: str, reporter: Reporter, stem: str = "untitle
         return []
     if flattened_at is not None:
         reporter.warn(Code.NESTING_FLATTENED, f"elements nested more than {MAX_DEPTH} deep: the deeper ones are "
-                      "read as plain text inside the last kept one (their text is kept)", SourcePos(shown, flattened_at))
+                      "read as plain text inside the last kept one (their text is kept)",
+                      SourcePos(shown, flattened_at))
     page = _PageFacts(doc, markup)
     container = _body_container(doc)
     if container is None:
