@@ -406,3 +406,15 @@ def test_hostile_web_inputs_build_keep_their_text_and_check_counts_the_warnings(
     totals = report["totals"]
     assert totals["left_out"] == 1 and totals["flattened"] >= 2 and totals["lost"] == 1 and code == 1
     assert totals["paragraphs"]["shown"] == totals["paragraphs"]["source"]
+
+
+@pytest.mark.parametrize("text, facts", [
+    ("By 苏剑林 | 2021-05-17 | 147338位读者 | 引用", ("苏剑林", "2021-05-17", 147338)),  # the classic by-line
+    ("2021-05-17 | 苏剑林 | 147338位读者", ("苏剑林", "2021-05-17", 147338)),  # the current one
+    ("By 苏剑林 | 2021-05-17 | 147338 位读者 | 引用 | Kimi | 打印 | 分享", ("苏剑林", "2021-05-17", 147338)),
+    ("2021-05-17 ｜ 苏剑林", ("苏剑林", "2021-05-17", None)),
+])
+def test_the_by_line_of_either_layout_gives_author_date_and_readers(text: str, facts: tuple) -> None:
+    from converters.readers.webpage import _byline_facts
+
+    assert _byline_facts(text) == facts
