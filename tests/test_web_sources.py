@@ -14,7 +14,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from blogsite import CURRENT_CHROME, current_page_html, feed_xml, page_html, split_article
-from conftest import CORPUS, ROOT, built_project
+from conftest import CORPUS, CORPUS_REAL, ROOT, built_project
 from converters.book import render_book
 from converters.cli import run
 from converters.config import load_config
@@ -78,6 +78,19 @@ def test_the_blog_forms_give_the_markdown_book(blog_forms: Path, form: str) -> N
             assert page.count(chrome) == expected[name].count(chrome), (name, chrome)
     # The MathJax-2 copies hold drawn glyphs next to the TeX: none of them reached the book.
     assert "MathJax" not in "".join(got.values())
+
+
+@pytest.mark.skipif(not CORPUS_REAL.is_dir(), reason=f"the real articles are not at {CORPUS_REAL} (they live in shared/)")
+@pytest.mark.parametrize("mathjax", [None, 2], ids=["served", "mathjax2"])
+def test_real_articles_in_the_current_layout_give_the_markdown_book(tmp_path: Path, mathjax: int | None) -> None:
+    # ../shared/corpus-real: hard TeX (macros, rows, \tag, long formulas) inside the current chrome
+    for path in sorted(CORPUS_REAL.glob("*.md")):
+        (tmp_path / f"{path.stem}.html").write_text(current_page_html(path, mathjax), encoding="utf-8")
+    expected, _ = book_pages(CORPUS_REAL)
+    got, reporter = book_pages(tmp_path)
+    assert reporter.diagnostics == [] and sorted(got) == sorted(expected)
+    for name in expected:
+        assert got[name].replace(_READERS_LINE, "").replace(_READERS_SHOWN, "") == expected[name], name
 
 
 @needs_corpus
