@@ -44,7 +44,7 @@ MARK = "%kexue-book formula "  # a TeX comment before (key) and after ("end") ea
 CHECK_PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath,amssymb,amstext}
 \usepackage[UTF8,scheme=plain,fontset=none]{ctex}
-\setCJKmainfont{Noto Serif CJK SC}\setCJKsansfont{Noto Sans CJK SC}
+\setmainfont{Noto Serif CJK SC}\setCJKmainfont{Noto Serif CJK SC}\setCJKsansfont{Noto Sans CJK SC}
 \usepackage{""" + STY_NAME + r"""}
 \begin{document}
 """
@@ -171,10 +171,10 @@ class VerdictCache:
         self.changed = False
 
 
-def record_failure(build_dir: Path, formula: Formula, error: str) -> None:
-    """The book's xelatex run failed on this formula: from now on it is shown verbatim."""
+def record_failure(build_dir: Path, key: str, error: str) -> None:
+    """The book's xelatex run failed on the formula of this key: from now on it is shown verbatim."""
     cache = VerdictCache(build_dir)
-    cache.put(formula_key(formula), Verdict(False, error))
+    cache.put(key, Verdict(False, error))
     cache.save()
 
 
