@@ -27,7 +27,7 @@ from .config import CONFIG_NAME
 from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
-from .sphinx_ext.formula_check import MARK, Formula, formula_key, record_failure
+from .sphinx_ext.formula_check import MARK, Formula, environment_digest, formula_key, record_failure
 from .texsafety import tex_sandbox_env
 
 PROGRESS_ENV = "KEXUE_BOOK_PROGRESS"
@@ -334,6 +334,8 @@ def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs:
     digest.add("chapters", json.dumps(chapters, ensure_ascii=False).encode())
     for name in ("KEXUE_BOOK_BASE_URL", "READTHEDOCS_CANONICAL_URL"):
         digest.add(name, os.environ.get(name, "").encode())
+    if fmt == "pdf":  # the TeX layer is not Python code: its own bytes, and the TeX it runs on
+        digest.add("formula-check", environment_digest().encode())
     if fmt == "html":  # the HTML links the PDF and EPUB it finds in downloads/
         downloads = build_dir / "downloads"
         if downloads.is_dir():

@@ -259,7 +259,7 @@ def _run(snippets: list[str], seconds: float) -> _Run:
     return _Run(records, began or hung is not None, hung, log)
 
 
-BATCH = 300  # formulas per run: a run that must be resumed typesets at most this many again
+BATCH = 1000  # formulas per run (a run costs about a second to start; a rerun typesets at most this many again)
 
 
 def _judge(snippets: list[str]) -> list[Verdict]:
