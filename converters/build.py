@@ -263,14 +263,14 @@ def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[str, str] 
     source = tex.read_text(encoding="utf-8").splitlines()
     if not 0 < line_no <= len(source):
         return None
-    # A display formula whose marks enclose the line.
-    for i in range(line_no - 1, -1, -1):
-        if source[i].startswith(MARK):
-            key = source[i][len(MARK):].strip()
+    # A display formula whose marks enclose the line: its start mark ends a line before the
+    # error's (after the text before the formula), its end mark ends its last line (which may
+    # be the error's).  Looking up from the line before the error's, the first mark is its start.
+    for i in range(line_no - 2, -1, -1):
+        if MARK in source[i]:
+            key = source[i][source[i].index(MARK) + len(MARK):].strip()
             if key != "end":
-                end = next((j for j in range(i + 1, len(source)) if source[j].startswith(MARK + "end")), len(source))
-                if line_no - 1 <= end:
-                    return key, error
+                return key, error
             break
     # An inline formula, before the point where TeX stopped: on the error's line, at the column
     # the log's `l.N` context ends; for a runaway argument, where the argument began (the log
@@ -283,26 +283,31 @@ def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[str, str] 
         at = line.find(seen) if seen else -1
         if at >= 0:
             column = at + len(seen)
-    places = [(line_no - 1, column)]
+    places = [(line_no - 1, column)] + [(k, len(source[k])) for k in range(line_no - 2, max(-1, line_no - 6), -1)]
     if n >= 2 and lines[n - 2].startswith("Runaway argument?"):
-        quoted = lines[n - 1].strip()[:30]
-        for k in range(line_no - 1, max(-1, line_no - 8), -1):
-            at = source[k].find(quoted) if quoted else -1
-            if at >= 0:
-                places.insert(0, (k, at))
-                break
-    places += [(k, len(source[k])) for k in range(line_no - 2, max(-1, line_no - 6), -1)]
-    for k, column in places:
-        if source[k].startswith(MARK):
-            break
-        starts = [m.start() for m in re.finditer(r"\\\(", source[k]) if m.start() < column]
-        if starts:
-            end = source[k].find("\\)", starts[-1] + 2)
-            if end < 0:
-                return None
-            text = source[k][starts[-1] + 2:end].removesuffix("\\protect")
+        # TeX quotes tokens (a space after each control word, comments gone): the longest start
+        # of the quote found on the lines just before is where the argument began.
+        quoted = lines[n - 1].strip()
+        found = next(((k, source[k].find(quoted[:size])) for size in (30, 20, 12, 6) if len(quoted) >= size
+                      for k in range(line_no - 1, max(-1, line_no - 8), -1) if quoted[:size] in source[k]), None)
+        if found is not None:
+            places.insert(0, found)  # the formula that opened the argument starts before it
+    for place, (k, column) in enumerate(places):
+        if place and k < line_no - 1 and MARK in source[k]:
+            break  # not past a display formula
+        text = _inline_before(source[k], column)
+        if text is not None:
             return formula_key(Formula(text, False)), error
     return None
+
+
+def _inline_before(line: str, column: int) -> str | None:
+    """The TeX of the last inline formula (`\\(…\\)`) that starts on the line before `column`."""
+    starts = [m.start() for m in re.finditer(r"\\\(", line) if m.start() < column]
+    if not starts:
+        return None
+    end = line.find("\\)", starts[-1] + 2)
+    return line[starts[-1] + 2:end].removesuffix("\\protect") if end >= 0 else None
 
 
 def _verbatim_formulas(latex_dir: Path) -> list[Diagnostic]:

@@ -136,7 +136,8 @@ def test_a_formula_that_breaks_the_books_own_run_is_traced_and_shown_verbatim(fa
     assert proc.returncode == 0, proc.stderr
     warnings = _kb111(proc)
     traced = [w for w in warnings if "the book's xelatex run" in w]
-    assert traced and all(w.startswith("book/misc/a90007.md:") for w in traced), proc.stderr
+    assert len(traced) == 3 and all(w.startswith("book/misc/a90007.md:") for w in traced), proc.stderr
+    assert any("\\sqrt[3{x}" in w for w in traced)  # the inline one, found from its runaway argument
     article = _pdf_text(project)[_pdf_text(project).index("第一个公式"):]
     assert re.search(r"E = mc2\s+\(2\)", article) and "α7 + β8" in article
 
@@ -148,8 +149,8 @@ def test_blame_reads_the_error_place_of_the_log(tmp_path) -> None:
     tex = tmp_path / "kexue-book.tex"
     tex.write_text("\n".join([
         r"\sphinxAtStartPar", r"text \(a+b\) and \(\oops{c}\) and \(d\) end.",
-        f"{MARK}{formula_key(display)}", r"\begin{equation*}", r"\begin{split}\bad{x}\end{split}",
-        r"\end{equation*}", f"{MARK}end", "after"]) + "\n", encoding="utf-8")
+        f"before{MARK}{formula_key(display)}", r"\begin{equation*}", r"\begin{split}\bad{x}\end{split}",
+        f"\\end{{equation*}}{MARK}end", "after"]) + "\n", encoding="utf-8")
     inline_log = ("./kexue-book.tex:2: Undefined control sequence.\n"
                   r"l.2 text \(a+b\) and \(\oops" "\n" r"                             {c}\) and \(d\) end." "\n")
     found = blamed_formula(tmp_path, LatexRunFailed("failed", "kexue-book", inline_log))
@@ -158,7 +159,7 @@ def test_blame_reads_the_error_place_of_the_log(tmp_path) -> None:
     display_log = "./kexue-book.tex:6: Missing \\endgroup inserted.\nl.6 \\end{equation*}\n"
     found = blamed_formula(tmp_path, LatexRunFailed("failed", "kexue-book", display_log))
     assert found is not None and found[0] == formula_key(display)
-    outside_log = "./kexue-book.tex:8: Undefined control sequence.\nl.8 after\n"
+    outside_log = "./kexue-book.tex:7: Undefined control sequence.\nl.7 after\n"
     assert blamed_formula(tmp_path, LatexRunFailed("failed", "kexue-book", outside_log)) is None
 
 

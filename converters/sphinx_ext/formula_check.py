@@ -2,11 +2,14 @@
 
 The PDF shows a formula that LaTeX rejects as its TeX source (verbatim), so before the LaTeX
 files are written every formula is typeset in a scratch document, as the book will hold it
-(`book_latex`) and with the book's TeX layer (tex/kexue-mathjax.sty).  One run checks many
-formulas, each between two markers; the run stops at the first error (`-halt-on-error`), that
-formula's verdict is "cannot typeset", and a new run resumes after it.  So a fatal error
-(TeX capacity exceeded, a runaway argument, a hundred errors) judges the formula that caused it
-and no other; a run that hangs is stopped and its formula checked alone.
+(`book_latex`) and with the book's TeX layer (tex/kexue-mathjax.sty).  One run checks up to
+`BATCH` formulas, each between two markers that no formula can know in advance; after each, TeX's
+group and conditional levels are printed.  A formula that ends with no error passes; one with an
+error fails.  A formula that does not end (a fatal error: TeX capacity exceeded, a runaway
+argument that reached the end of the file, a hundred errors) or ends with TeX's levels changed
+fails, and the formulas after it are checked again in a new run, so that no formula is judged
+in a state another one broke.  A run that hangs is stopped; the formula it was in (written to a
+file before each formula, since the log is written in blocks) fails.
 
 Verdicts are cached per formula (`_build/cache/formulas/`): the key is the LaTeX checked, and
 the cache file is named by everything else that decides the verdict (the check's preamble, the

@@ -147,8 +147,9 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         else:
             latex = book_latex(formula)
         # The marks let a failure of the book's xelatex run be traced to this formula
-        # (converters/build.py), which is then shown verbatim.
-        node.children = [nodes.Text(f"\n{MARK}{formula_key(formula)}\n{latex.strip()}\n{MARK}end\n")]
+        # (converters/build.py), which is then shown verbatim.  They are TeX comments that eat
+        # their line's end: the typeset page is the same as without them.
+        node.children = [nodes.Text(f"{MARK}{formula_key(formula)}\n{latex.strip()}{MARK}end\n")]
         node["nowrap"] = True
 
 
