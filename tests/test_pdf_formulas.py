@@ -47,6 +47,11 @@ $$""" + "{" * 1100 + "x" + "}" * 1100 + r"""$$
 \begin{equation}E = mc^2\end{equation}
 以及 $\color{red}{\alpha_7} + \beta_8$ 和
 \begin{equation}\begin{eqnarray*} \delta(x) &=& \delta(-x) \end{eqnarray*}\end{equation}
+一个表格（TeX 层不能改变表格的排法）：
+
+| 方法 | 准确率 |
+|------|------|
+| 甲 | 90.1 |
 """
 
 
@@ -94,6 +99,7 @@ def test_formulas_that_kill_xelatex_cost_only_themselves(fatal_book) -> None:
     assert "α7 + β8" in article and "\\color" not in article
     assert re.search(r"δ\(x\) = δ\(−x\)\s+\(3\)", article), article
     assert re.findall(r"\((\d)\)\s*$", article, re.M) == ["1", "2", "3"]  # the verbatim one keeps (1)
+    assert re.search(r"方法\s+准确率\s+甲\s+90\.1", article)  # the book's tables are untouched by the layer
 
 
 @needs_tex
