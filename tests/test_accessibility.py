@@ -86,7 +86,12 @@ def _open(browser, site: str, path: str, **context):
     page.evaluate("window.MathJax && MathJax.startup && MathJax.startup.promise")
     if path.startswith("search.html"):
         page.wait_for_selector("#search-results .search-summary", timeout=20000)
+        page.wait_for_function(QUOTED, timeout=20000)
     return page, errors
+
+
+# The search page says it is done before the lines under each result arrive (each is fetched).
+QUOTED = "[...document.querySelectorAll('#search-results ul.search li')].every(li => li.querySelector('p.context'))"
 
 
 def _first_preview_link(page):
