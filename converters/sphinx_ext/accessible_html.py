@@ -11,7 +11,7 @@ as list items; everything else docutils writes stays as it is.
 from __future__ import annotations
 
 from docutils import nodes
-from docutils.writers._html_base import HTMLTranslator
+from docutils.writers.html5_polyglot import HTMLTranslator
 from sphinx.application import Sphinx
 
 
