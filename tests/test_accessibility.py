@@ -221,8 +221,12 @@ def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
                           check=True).stdout
 
 
+PRINTED = "misc/a10563.html"  # formulas wider than an A4 column
+A4_COLUMN = 673  # px: 210 mm less the print stylesheet's margins (2 × 16 mm), at 96 px per inch
+
+
 def test_printing_an_article_gives_the_article_alone(browser, site, tmp_path) -> None:
-    page, errors = _open(browser, site, ARTICLE, viewport={"width": 1280, "height": 900})
+    page, errors = _open(browser, site, PRINTED, viewport={"width": 1280, "height": 900})
     title = page.inner_text("article h1").strip().rstrip("#").strip()
     numbers = [n.strip().rstrip("#").strip() for n in page.eval_on_selector_all(
         "article span.eqno", "spans => spans.map(s => s.textContent)")]
@@ -232,6 +236,12 @@ def test_printing_an_article_gives_the_article_alone(browser, site, tmp_path) ->
         document.querySelector('footer.bd-footer-content').innerText.trim()]""")
     page.emulate_media(media="print")
     text = _pdf_text(page.pdf(format="A4", print_background=False), tmp_path)
+    page.set_viewport_size({"width": A4_COLUMN, "height": 900})  # the printed column, to measure
+    cut = page.evaluate("""() => [...document.querySelectorAll('article div.math')].filter(div => {
+        const box = div.querySelector('mjx-container') || div;
+        return box.scrollWidth > box.clientWidth + 1 || div.scrollWidth > div.clientWidth + 1
+               || box.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5;
+    }).map(div => div.textContent.slice(0, 60))""")
     page.context.close()
     flat = re.sub(r"\s+", "", text)
     assert errors == [] and title.replace(" ", "") in flat
@@ -241,6 +251,7 @@ def test_printing_an_article_gives_the_article_alone(browser, site, tmp_path) ->
     others = [c for c in chrome if c and c != title and re.sub(r"\s+", "", c) not in re.sub(r"\s+", "", title)]
     assert others and [c for c in others if re.sub(r"\s+", "", c) in flat] == []  # no sidebar, links, footer
     assert "搜索" not in flat and "下载本书" not in flat
+    assert cut == [], "formulas cut at the edge of the paper"
 
 
 @pytest.mark.parametrize("path", [ARTICLE, "vae/a8404.html", "index.html", "search.html?q=" + quote("变分自编码器")])
