@@ -39,6 +39,7 @@ extensions = [
     "converters.sphinx_ext.downloads",
     "converters.sphinx_ext.stale_output",
     "converters.sphinx_ext.html_safety",
+    "converters.sphinx_ext.accessible_html",
     "converters.sphinx_ext.hover_previews",
     "converters.sphinx_ext.progress_lines",
     "converters.sphinx_ext.chapter_nav",
@@ -87,7 +88,9 @@ html_title = _book.title
 html_static_path = ["_static"]
 html_css_files = ["kexue-book.css"]
 html_search_language = "zh"
-html_sidebars = {"**": ["navbar-logo.html", "search-button-field.html", "kexue-nav.html",
+# The theme's logo and search button, each in a landmark and named by what it shows (the
+# accessibility test, tests/test_accessibility.py): converters/sphinx_ext/templates.
+html_sidebars = {"**": ["kexue-logo.html", "kexue-search-button.html", "kexue-nav.html",
                         "kexue-downloads.html"]}
 kexue_downloads_dir = str(ROOT / "_build" / "downloads")  # filled by `kexue-book build --format all`
 kexue_build_dir = str(ROOT / "_build")  # the PDF's formula verdicts are cached in its cache/formulas/

@@ -62,6 +62,9 @@ def results(browser, site: str, query: str) -> tuple[list[str], list[str], list[
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{site}/search.html?q={quote(query)}")
     page.wait_for_selector("#search-results .search-summary", timeout=20000)
+    # The page says it is done before the lines under each result arrive (each is fetched).
+    page.wait_for_function("[...document.querySelectorAll('#search-results ul.search li')]"
+                           ".every(li => li.querySelector('p.context'))", timeout=20000)
     items = page.query_selector_all("#search-results ul.search li")
     titles = [li.query_selector("a").inner_text() for li in items]
     quotes = [p.inner_text() for p in page.query_selector_all("#search-results ul.search li p.context")]

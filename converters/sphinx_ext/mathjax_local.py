@@ -21,13 +21,19 @@ TARGET = "mathjax"  # under _static/
 # can put into the page (`\href` only to web addresses, no `\style` / `\class` / `\cssId`
 # beyond its safe lists); `\require` is removed so no formula loads code, and the loader is
 # told where the book's own copy lives.
+#
+# Screen readers read each formula from the MathML MathJax puts beside what it draws (its
+# `assistive-mml` component, in `tex-chtml-full.js` and served beside it): named here so that a
+# reader's saved menu setting or a later MathJax cannot turn it off unnoticed
+# (tests/test_accessibility.py reads it in Chromium's accessibility tree).
 SAFE_CONFIG = {
-    "loader": {"load": ["ui/safe"]},
+    "loader": {"load": ["ui/safe", "a11y/assistive-mml"]},
     "tex": {"packages": {"[-]": ["require", "autoload"]}},
     "options": {"safeOptions": {"safeProtocols": {"http": True, "https": True, "mailto": True, "file": False,
-                                                  "javascript": False, "data": False}}},
+                                                  "javascript": False, "data": False}},
+                "menuOptions": {"settings": {"assistiveMml": True}}},
 }
-EXTRA_FILES = ["ui/safe.js"]
+EXTRA_FILES = ["ui/safe.js", "a11y/assistive-mml.js"]
 
 
 def mathjax_release() -> Path | None:

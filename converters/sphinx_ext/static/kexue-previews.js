@@ -25,6 +25,9 @@
     copy.removeAttribute("id");
     copy.querySelectorAll("[id]").forEach(function (n) { n.removeAttribute("id"); });
     copy.querySelectorAll("a.headerlink, .fn-bracket, .backrefs, span.label").forEach(function (n) { n.remove(); });
+    // A tooltip holds nothing to tab to: its target (the formula, the entry) is on the page.
+    copy.querySelectorAll("a[href], [tabindex]").forEach(function (n) { n.setAttribute("tabindex", "-1"); });
+    if (copy.matches("[tabindex]")) copy.setAttribute("tabindex", "-1");
     return copy;
   }
 
@@ -74,17 +77,18 @@
     return box;
   }
 
+  // The preview stands in the page's main landmark (a screen reader's page outline holds no
+  // text outside landmarks), fixed to the window beside its link, and follows it on scroll.
   function place(link) {
     var r = link.getBoundingClientRect();
-    var width = Math.min(480, document.documentElement.clientWidth - 16);
+    var viewport = document.documentElement.clientWidth;
+    var width = Math.min(480, viewport - 16);
     tip.style.maxWidth = width + "px";
-    var left = Math.max(8, Math.min(r.left + window.scrollX, window.scrollX + document.documentElement.clientWidth - width - 8));
-    tip.style.left = left + "px";
-    var below = r.bottom + window.scrollY + 6;
-    tip.style.top = below + "px";
+    tip.style.left = Math.max(8, Math.min(r.left, viewport - width - 8)) + "px";
+    tip.style.top = (r.bottom + 6) + "px";
     var h = tip.offsetHeight;
     if (r.bottom + h + 6 > window.innerHeight && r.top - h - 6 > 0) {
-      tip.style.top = (r.top + window.scrollY - h - 6) + "px";   // no room below: above the link
+      tip.style.top = (r.top - h - 6) + "px";                // no room below: above the link
     }
   }
 
@@ -101,7 +105,7 @@
     tip.appendChild(content);
     tip.addEventListener("mouseenter", function () { clearTimeout(hideTimer); });
     tip.addEventListener("mouseleave", later);
-    document.body.appendChild(tip);
+    (document.querySelector("main") || document.body).appendChild(tip);
     link.setAttribute("aria-describedby", "kexue-preview");
     current = link;
     place(link);
@@ -132,5 +136,6 @@
     document.addEventListener("focusin", function (e) { var l = candidate(e.target); if (l) show(l); });
     document.addEventListener("focusout", function (e) { if (candidate(e.target)) later(); });
     document.addEventListener("keydown", function (e) { if (e.key === "Escape") hide(); });
+    window.addEventListener("scroll", function () { if (tip && current) place(current); }, {passive: true});
   });
 })();
