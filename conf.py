@@ -25,6 +25,7 @@ project = _book.title
 author = _book.author
 copyright = f"{_book.author}（文章）；kexue-book（排版）"
 language = _book.language
+LANGUAGE_TAG = _book.language.replace("_", "-")  # BCP 47 (zh-CN): the EPUB's and the PDF's language
 version = release = "1.0"
 
 extensions = [
@@ -204,7 +205,9 @@ epub_basename = FILE_STEM
 epub_title = _book.title
 epub_author = _book.author
 epub_publisher = _book.blog_name
-epub_language = "zh-CN"
+epub_language = LANGUAGE_TAG
+epub_description = _book.description or _book.subtitle
+epub_contributor = "kexue-book（排版）"
 epub_identifier = "kexue-book"
 epub_uid = "kexue-book"  # the NCX must carry the same identifier as the OPF (epubcheck NCX-001)
 epub_scheme = "URL"
