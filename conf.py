@@ -169,6 +169,20 @@ latex_elements = {
   \fancyhead[R]{\small\sffamily\nouppercase{\rightmark}}\fancyfoot[C]{\small\thepage}
   \renewcommand{\headrulewidth}{0.4pt}\renewcommand{\footrulewidth}{0pt}}
 \makeatother
+% The PDF's metadata and navigation (hyperref): title, author, subject and language in the
+% document information and the XMP packet (hyperxmp), read by readers and assistive software;
+% bookmarks for parts, chapters and articles, open at the chapters; the table of contents'
+% titles and page numbers both links.  The title and author are the document's own (a chapter
+% PDF has its chapter's title), set when the document starts, after \title and \author.
+\usepackage{hyperxmp}  % keeppdfinfo: also the Info dictionary, which pdfinfo and most readers read
+\hypersetup{keeppdfinfo, pdflang={""" + escaping.latex(LANGUAGE_TAG) + r"""}, linktoc=all, pdfdisplaydoctitle=true,
+  bookmarksopen=true, bookmarksopenlevel=0, pdfcreator={kexue-book (Sphinx, XeLaTeX)}}
+\def\kbbooktitle{""" + escaping.latex(_book.title) + r"""}
+\makeatletter
+\AtBeginDocument{\hypersetup{pdftitle={\@title}, pdfauthor={\@author}}%
+  \ifx\@title\kbbooktitle\hypersetup{pdfsubject={""" + escaping.latex(_book.description or _book.subtitle) + r"""}}%
+  \else\hypersetup{pdfsubject={《\kbbooktitle》中的一章}}\fi}
+\makeatother
 """ + MATH_SHIMS + r"""
 % A figure whose image is not in the book: a framed box with its caption.
 \newsavebox{\kbplaceholder}
@@ -182,7 +196,6 @@ latex_elements = {
 \begin{titlepage}
 \centering\vspace*{0.25\textheight}
 {\sffamily\bfseries\Huge \@title\par}\vspace{1.5em}
-\def\kbbooktitle{""" + escaping.latex(_book.title) + r"""}%
 {\Large \ifx\@title\kbbooktitle """ + escaping.latex(_book.subtitle) + r""" \else 《\kbbooktitle》中的一章\fi\par}\vspace{4em}
 {\large 作者：""" + escaping.latex(_book.author) + r"""\par}\vspace{1em}
 {\normalsize 原载于博客「""" + escaping.latex(_book.blog_name).replace("|", r"\textbar{}") + r"""」\\ \url{"""
