@@ -9,8 +9,8 @@
   only when a page shows an image, `alternativeText` only when every image has a text alternative,
   `MathML` only when a page holds MathML (`accessibility_metadata`).
 * The navigation document gets a `landmarks` nav (cover, table of contents, start of the text,
-  bibliography), which reading systems offer as "go to" points.  No `page-list`: the EPUB has no
-  printed edition whose page numbers it would mirror.
+  bibliography), which reading systems offer as "go to" points.  No `page-list`: the EPUB reflows
+  and mirrors no printed pages (the PDF's pages depend on its own typesetting).
 
 The package and the nav are rewritten once the builder wrote them (epub_book.finish_package);
 both are parsed as XML and edited as trees.
@@ -19,14 +19,16 @@ both are parsed as XML and edited as trees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from lxml import etree
+
+from ..escaping import html as escape
 
 OPF = "http://www.idpf.org/2007/opf"
 XHTML = "http://www.w3.org/1999/xhtml"
 OPS = "http://www.idpf.org/2007/ops"
 MATHML = "http://www.w3.org/1998/Math/MathML"
 SVG = "http://www.w3.org/2000/svg"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 CERTIFIED_BY = "kexue-book（自动检查：epubcheck 与本项目的测试）"
@@ -35,8 +37,6 @@ CERTIFIED_BY = "kexue-book（自动检查：epubcheck 与本项目的测试）"
 def html_tag(language: str) -> str:
     """The `<html>` start tag of an EPUB 3 page: XHTML, the epub: namespace, its language twice
     (`xml:lang` for XML readers, `lang` for HTML ones; EPUB wants both to agree)."""
-    from ..escaping import html as escape
-
     lang = escape(language)
     return (f'<html xmlns="{XHTML}" xmlns:epub="{OPS}" lang="{lang}" xml:lang="{lang}">')
 
@@ -54,7 +54,7 @@ def set_page_language(app, pagename: str, templatename: str, context: dict, doct
 class PageFacts:
     """What the content documents hold, read from the built pages."""
 
-    images: int = 0  # <img>, inline <svg> and SVG <image>
+    images: int = 0  # <img> and inline <svg>
     images_without_text: list[str] = field(default_factory=list)  # page names
     mathml: int = 0
     mathml_without_alttext: list[str] = field(default_factory=list)
@@ -92,7 +92,8 @@ def accessibility_metadata(facts: PageFacts) -> list[tuple[str, str]]:
     summary = ("本书是可重排的 EPUB 3：每页标明语言（简体中文），章节与文章有标题层级，目录与地标可供跳转，"
                "阅读顺序即全书顺序。")
     if facts.mathml:
-        summary += "公式以 MathML 呈现，每个公式附有其 TeX 源码作为替代文本（alttext）。"
+        summary += "公式以 MathML 呈现，" + ("每个公式附有其 TeX 源码作为替代文本（alttext）。"
+                                            if not facts.mathml_without_alttext else "部分公式缺少替代文本。")
     if visual:
         summary += ("每幅图都有替代文字；" if all_described else "部分图片缺少替代文字；") \
             + "无法收入的远程插图以其说明文字代替。"
