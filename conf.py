@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))  # the converters package, also when not installed
 from converters import escaping  # noqa: E402
 from converters.config import CONFIG_NAME, load_config  # noqa: E402
 from converters.sphinx_ext.print_book import MATH_SHIMS  # noqa: E402
+from sphinx.builders.latex.constants import DEFAULT_SETTINGS as LATEX_DEFAULTS  # noqa: E402
 
 _book = load_config(ROOT / CONFIG_NAME).book
 
@@ -125,6 +126,24 @@ for _slug, _title in json.loads(os.environ.get("KEXUE_BOOK_CHAPTER_PDFS") or "[]
                             escaping.latex(_book.author), "manual", True))
 latex_toplevel_sectioning = "chapter"
 latex_show_urls = "no"
+# The PDF's metadata and navigation, set up right after Sphinx loads hyperref (its own key, so
+# that the preamble below stays what a formula needs, without hyperref).
+PDF_NAVIGATION = r"""
+% The PDF's metadata and navigation (hyperref): title, author, subject and language in the
+% document information and the XMP packet (hyperxmp), read by readers and assistive software;
+% bookmarks for parts, chapters and articles, open at the chapters; the table of contents'
+% titles and page numbers both links.  The title and author are the document's own (a chapter
+% PDF has its chapter's title), set when the document starts, after \title and \author.
+\usepackage{hyperxmp}  % keeppdfinfo: also the Info dictionary, which pdfinfo and most readers read
+\hypersetup{keeppdfinfo, pdflang={""" + escaping.latex(LANGUAGE_TAG) + r"""}, linktoc=all, pdfdisplaydoctitle=true,
+  bookmarksopen=true, bookmarksopenlevel=0, pdfcreator={kexue-book (Sphinx, XeLaTeX)}}
+\def\kbbooktitle{""" + escaping.latex(_book.title) + r"""}
+\makeatletter
+\AtBeginDocument{\hypersetup{pdftitle={\@title}, pdfauthor={\@author}}%
+  \ifx\@title\kbbooktitle\hypersetup{pdfsubject={""" + escaping.latex(_book.description or _book.subtitle) + r"""}}%
+  \else\hypersetup{pdfsubject={《\kbbooktitle》中的一章}}\fi}
+\makeatother
+"""
 latex_elements = {
     "papersize": "a4paper",
     "pointsize": "11pt",
@@ -169,20 +188,6 @@ latex_elements = {
   \fancyhead[R]{\small\sffamily\nouppercase{\rightmark}}\fancyfoot[C]{\small\thepage}
   \renewcommand{\headrulewidth}{0.4pt}\renewcommand{\footrulewidth}{0pt}}
 \makeatother
-% The PDF's metadata and navigation (hyperref): title, author, subject and language in the
-% document information and the XMP packet (hyperxmp), read by readers and assistive software;
-% bookmarks for parts, chapters and articles, open at the chapters; the table of contents'
-% titles and page numbers both links.  The title and author are the document's own (a chapter
-% PDF has its chapter's title), set when the document starts, after \title and \author.
-\usepackage{hyperxmp}  % keeppdfinfo: also the Info dictionary, which pdfinfo and most readers read
-\hypersetup{keeppdfinfo, pdflang={""" + escaping.latex(LANGUAGE_TAG) + r"""}, linktoc=all, pdfdisplaydoctitle=true,
-  bookmarksopen=true, bookmarksopenlevel=0, pdfcreator={kexue-book (Sphinx, XeLaTeX)}}
-\def\kbbooktitle{""" + escaping.latex(_book.title) + r"""}
-\makeatletter
-\AtBeginDocument{\hypersetup{pdftitle={\@title}, pdfauthor={\@author}}%
-  \ifx\@title\kbbooktitle\hypersetup{pdfsubject={""" + escaping.latex(_book.description or _book.subtitle) + r"""}}%
-  \else\hypersetup{pdfsubject={《\kbbooktitle》中的一章}}\fi}
-\makeatother
 """ + MATH_SHIMS + r"""
 % A figure whose image is not in the book: a framed box with its caption.
 \newsavebox{\kbplaceholder}
@@ -210,6 +215,7 @@ latex_elements = {
     # run off the page.
     "sphinxsetup": "verbatimforcewraps=true",
     "printindex": "",
+    "hyperref": LATEX_DEFAULTS["hyperref"] + PDF_NAVIGATION,
 }
 latex_use_xindy = False
 
