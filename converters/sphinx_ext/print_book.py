@@ -85,24 +85,24 @@ def check_formulas(app: Sphinx, env) -> None:
     if app.builder.format != "latex":
         return
     formulas: list[Formula] = []
-    where: list[tuple[str, int | None]] = []
+    where: list[tuple[str, int | None, str]] = []  # page, line, the formula as its page has it
     for docname in sorted(env.found_docs):
         for node in _math_nodes(env.get_doctree(docname)):
             formulas.append(_formula(node))
-            where.append((docname, node.line))
+            where.append((docname, node.line, node.astext()))
     verdicts = formula_verdicts(formulas, Path(app.config.kexue_build_dir),
                                 progress=lambda line: logger.info(f"kexue-book: {line}"))
     app.env.kexue_bad_formulas = {(f.tex, f.display) for f, v in zip(formulas, verdicts) if not v.ok}
     report, counts = [], {}
-    for (docname, line), formula, verdict in zip(where, formulas, verdicts):
+    for (docname, line, source), formula, verdict in zip(where, formulas, verdicts):
         count = counts.setdefault(docname, {"typeset": 0, "verbatim": 0})
         count["typeset" if verdict.ok else "verbatim"] += 1
         if verdict.ok:
             continue
         title = env.titles[docname].astext() if docname in env.titles else docname
-        report.append({"docname": docname, "line": line, "article": title, "formula": formula.tex,
+        report.append({"docname": docname, "line": line, "article": title, "formula": source,
                        "error": verdict.error})
-        logger.info(f"kexue-book: LaTeX cannot typeset a formula of {title}; shown verbatim: {formula.tex}")
+        logger.info(f"kexue-book: LaTeX cannot typeset a formula of {title}; shown verbatim: {source}")
     Path(app.outdir).mkdir(parents=True, exist_ok=True)
     (Path(app.outdir) / REPORT).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     (Path(app.outdir) / COUNTS).write_text(json.dumps(counts, ensure_ascii=False, indent=1), encoding="utf-8")
