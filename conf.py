@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))  # the converters package, also when not installed
 
 from converters import escaping  # noqa: E402
 from converters.config import CONFIG_NAME, load_config  # noqa: E402
+from sphinx.builders.latex.constants import DEFAULT_SETTINGS as LATEX_DEFAULTS  # noqa: E402
 from sphinx.util import texescape  # noqa: E402
 
 _book = load_config(ROOT / CONFIG_NAME).book
@@ -25,6 +26,7 @@ project = _book.title
 author = _book.author
 copyright = f"{_book.author}（文章）；kexue-book（排版）"
 language = _book.language
+LANGUAGE_TAG = _book.language.replace("_", "-")  # BCP 47 (zh-CN): the EPUB's and the PDF's language
 version = release = "1.0"
 
 extensions = [
@@ -128,6 +130,24 @@ for _slug, _title in json.loads(os.environ.get("KEXUE_BOOK_CHAPTER_PDFS") or "[]
                             escaping.latex(_book.author), "manual", True))
 latex_toplevel_sectioning = "chapter"
 latex_show_urls = "no"
+# The PDF's metadata and navigation, set up right after Sphinx loads hyperref (its own key, so
+# that the preamble below stays what a formula needs, without hyperref).
+PDF_NAVIGATION = r"""
+% The PDF's metadata and navigation (hyperref): title, author, subject and language in the
+% document information and the XMP packet (hyperxmp), read by readers and assistive software;
+% bookmarks for parts, chapters and articles, open at the chapters; the table of contents'
+% titles and page numbers both links.  The title and author are the document's own (a chapter
+% PDF has its chapter's title), set when the document starts, after \title and \author.
+\usepackage{hyperxmp}  % keeppdfinfo: also the Info dictionary, which pdfinfo and most readers read
+\hypersetup{keeppdfinfo, pdflang={""" + escaping.latex(LANGUAGE_TAG) + r"""}, linktoc=all, pdfdisplaydoctitle=true,
+  bookmarksopen=true, bookmarksopenlevel=0, pdfcreator={kexue-book (Sphinx, XeLaTeX)}}
+\def\kbbooktitle{""" + escaping.latex(_book.title) + r"""}
+\makeatletter
+\AtBeginDocument{\hypersetup{pdftitle={\@title}, pdfauthor={\@author}}%
+  \ifx\@title\kbbooktitle\hypersetup{pdfsubject={""" + escaping.latex(_book.description or _book.subtitle) + r"""}}%
+  \else\hypersetup{pdfsubject={《\kbbooktitle》中的一章}}\fi}
+\makeatother
+"""
 latex_elements = {
     "papersize": "a4paper",
     "pointsize": "11pt",
@@ -186,7 +206,6 @@ latex_elements = {
 \begin{titlepage}
 \centering\vspace*{0.25\textheight}
 {\sffamily\bfseries\Huge \@title\par}\vspace{1.5em}
-\def\kbbooktitle{""" + escaping.latex(_book.title) + r"""}%
 {\Large \ifx\@title\kbbooktitle """ + escaping.latex(_book.subtitle) + r""" \else 《\kbbooktitle》中的一章\fi\par}\vspace{4em}
 {\large 作者：""" + escaping.latex(_book.author) + r"""\par}\vspace{1em}
 {\normalsize 原载于博客「""" + escaping.latex(_book.blog_name).replace("|", r"\textbar{}") + r"""」\\ \url{"""
@@ -201,6 +220,7 @@ latex_elements = {
     # run off the page.
     "sphinxsetup": "verbatimforcewraps=true",
     "printindex": "",
+    "hyperref": LATEX_DEFAULTS["hyperref"] + PDF_NAVIGATION,
 }
 latex_use_xindy = False
 
@@ -209,7 +229,9 @@ epub_basename = FILE_STEM
 epub_title = _book.title
 epub_author = _book.author
 epub_publisher = _book.blog_name
-epub_language = "zh-CN"
+epub_language = LANGUAGE_TAG
+epub_description = _book.description or _book.subtitle
+epub_contributor = "kexue-book（排版）"
 epub_identifier = "kexue-book"
 epub_uid = "kexue-book"  # the NCX must carry the same identifier as the OPF (epubcheck NCX-001)
 epub_scheme = "URL"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from xml.etree import ElementTree
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from docutils import nodes
 from latex2mathml.converter import convert
@@ -32,7 +32,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
-from . import mathjax_mathml
+from . import epub_a11y, mathjax_mathml
 from ..escaping import html as escape
 from .equations import TAG, epub_tex
 
@@ -233,6 +233,7 @@ def visit_displaymath(self, node: nodes.math_block) -> None:
 
 
 COVER = "_static/kexue-cover.svg"
+COVER_TEMPLATE = "kexue-epub-cover.html"  # in templates/
 
 
 def cover_svg(title: str, subtitle: str, author: str, blog_name: str, blog_url: str) -> str:
@@ -255,36 +256,52 @@ def write_cover(app: Sphinx) -> None:
     target = Path(app.outdir) / COVER
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(cover_svg(*info), encoding="utf-8")
-    app.config.epub_cover = (COVER, "epub-cover.html")
+    app.config.epub_cover = (COVER, COVER_TEMPLATE)
 
 
-def declare_mathml(app: Sphinx, exception: Exception | None) -> None:
-    """EPUB 3: a content document with MathML carries properties="mathml" in the manifest,
-    and the cover image properties="cover-image"."""
-    if exception is not None or not app.builder.name.startswith("epub"):
+def cover_alt(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """The cover image's text alternative: what it shows, the title and credits."""
+    if _is_epub(app) and templatename == COVER_TEMPLATE:
+        title, subtitle, author, blog_name, _ = app.config.kexue_cover_text
+        context["kexue_cover_alt"] = "封面：" + "，".join(t for t in (title, subtitle, author, blog_name) if t)
+
+
+def finish_package(app: Sphinx, exception: Exception | None) -> None:
+    """The package and nav as EPUB 3 and its accessibility rules want them, read from the pages
+    written: a content document with MathML carries properties="mathml" in the manifest, the
+    cover image properties="cover-image"; the accessibility metadata and the landmarks
+    (epub_a11y.py) state what the pages hold.  Then the book is zipped again."""
+    if exception is not None or not _is_epub(app):
         return
     outdir = Path(app.outdir)
-    opf = outdir / "content.opf"
-    if not opf.is_file():
+    opf_path, nav_path = outdir / "content.opf", outdir / "nav.xhtml"
+    if not opf_path.is_file():
         return
-    text = opf.read_text(encoding="utf-8")
+    opf = opf_path.read_bytes()
+    facts = epub_a11y.PageFacts()
+    for href in epub_a11y.manifest_hrefs(opf):
+        if href.endswith(".xhtml") and (outdir / href).is_file():
+            facts.read(href, (outdir / href).read_bytes())
+    opf = epub_a11y.package_with_properties(opf, {COVER: "cover-image",
+                                                  **{page: "mathml" for page in facts.pages_with_mathml}})
+    opf = epub_a11y.package_with_accessibility(opf, epub_a11y.accessibility_metadata(facts))
+    opf_path.write_bytes(opf)
+    if nav_path.is_file():
+        spine = epub_a11y.spine_pages(opf)
+        cover = app.builder.coverpage_name if app.config.epub_cover else None
+        root = f"{app.config.root_doc}.xhtml"
+        start = next((page for page in spine if page not in (cover, root)), None)
+        bibliography = next((page for page in spine if PurePosixPath(page).stem == "bibliography"), None)
+        landmarks = epub_a11y.landmarks_for(spine, cover, root, start, bibliography)
+        nav_path.write_bytes(epub_a11y.nav_with_landmarks(nav_path.read_bytes(), landmarks))
+    app.builder.build_epub()  # zip again with the corrected package and nav
 
-    def mark(m: re.Match) -> str:
-        item = m.group(0)
-        href = re.search(r'href="([^"]+)"', item)
-        if href and href.group(1) == COVER and "properties=" not in item:
-            return item.replace("<item ", '<item properties="cover-image" ', 1)  # EPUB 3's cover
-        if not href or "properties=" in item or not href.group(1).endswith(".xhtml"):
-            return item
-        page = outdir / href.group(1)
-        if page.is_file() and "<math" in page.read_text(encoding="utf-8"):
-            return item.replace("<item ", '<item properties="mathml" ', 1)
-        return item
 
-    new = re.sub(r"<item [^>]*/>", mark, text)
-    if new != text:
-        opf.write_text(new, encoding="utf-8")
-        app.builder.build_epub()  # zip again with the corrected manifest
+def localise_builder(app: Sphinx) -> None:
+    """The EPUB's names for its cover and table of contents (nav.xhtml's heading, the guide) in
+    the book's language, not Sphinx's English."""
+    if _is_epub(app):
+        app.builder.guide_titles = {"toc": "目录", "cover": "封面"}
 
 
 def setup(app: Sphinx) -> dict:
@@ -298,6 +315,12 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-purge-doc", purge_formulas)
     app.connect("env-merge-info", merge_formulas)
     app.connect("env-updated", convert_formulas)
-    app.connect("build-finished", declare_mathml)
+    app.connect("builder-inited", localise_builder)
+    app.connect("html-page-context", epub_a11y.set_page_language)
+    app.connect("html-page-context", cover_alt)
+    templates = str(Path(__file__).parent / "templates")
+    if templates not in app.config.templates_path:
+        app.config.templates_path.append(templates)
+    app.connect("build-finished", finish_package)
     # env_version: environments pickled before the formulas were collected are read afresh.
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
