@@ -235,3 +235,50 @@ def test_mathjax_only_forms_pass_epubcheck(tmp_path: Path) -> None:
     proc = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(epub)], capture_output=True, text=True)
     summary = re.search(r"Messages: (\d+) fatals / (\d+) errors / (\d+) warnings", proc.stdout + proc.stderr)
     assert summary and summary.groups() == ("0", "0", "0"), proc.stdout + proc.stderr
+
+
+@needs_mathjax
+def test_mathml_mathjax_writes_with_characters_xml_forbids_is_none() -> None:
+    r"""`\unicode{xFFFF}` (a reference XML forbids), `\unicode{1}` (a raw control character) and
+    `\unicode{xD800}` (a lone surrogate) are formulas MathJax accepts; its MathML of them is no
+    XML, and the EPUB build died on it (a traceback, no EPUB for the whole book)."""
+    formulas = [(r"\unicode{xFFFF}", False), (r"\unicode{1}", False), (r"\unicode{xD800}", True), ("x", False)]
+    converted = mathjax_mathml.NodeEngine().convert_all(formulas)
+    assert all(converted)  # MathJax itself accepts them
+    assert [mathjax_mathml.for_epub(m, tex) for m, (tex, _) in zip(converted, formulas)][:3] == [None] * 3
+
+
+@needs_mathjax
+def test_no_address_a_reader_would_fetch() -> None:
+    r"""`\mmlToken` may give a token element any MathML attribute: an `mglyph` with `src` is an
+    image an e-reader loads from the web (or from its own disk)."""
+    glyph, image, link = _for_epub((r"\mmlToken{mglyph}[src='http://evil.example/x.png',alt='x']{}", False),
+                                   (r"\mmlToken{mi}[altimg='file:///etc/passwd']{y}", False),
+                                   (r"\href{https://kexue.fm}{k}", False))
+    values = [value for math in (glyph, image) for e in math.iter() for name, value in e.attrib.items()
+              if name != "alttext"]
+    assert not any("evil.example" in v or "file:" in v for v in values), values
+    assert link.find(f".//{{{MATHML}}}mi").get("href") == "https://kexue.fm"  # a web link stays
+
+
+@needs_mathjax
+def test_an_answer_holding_a_unicode_line_end_is_one_answer() -> None:
+    """The answers are JSON lines; JSON leaves U+0085 raw in a string (here MathJax's error message
+    quoting the formula), so reading them with str.splitlines took one answer for two and sent the
+    whole book to latex2mathml."""
+    formulas = [("\\mmlToken{m\u0085i}{x}", True), ("x^2", False)]
+    first, second = mathjax_mathml.NodeEngine().convert_all(formulas)
+    assert first is None and "<msup>" in second
+
+
+@needs_mathjax
+def test_a_formula_mathjax_writes_as_no_xml_is_shown_as_tex(tmp_path: Path, capsys) -> None:
+    project = new_project(tmp_path / "project")
+    source = tmp_path / "a.md"
+    source.write_text("---\ntitle: 非法字符\nurl: https://kexue.fm/archives/90304\n---\n\n"
+                      "公式$\\unicode{xFFFF}$与$\\cos x$。\n", encoding="utf-8")
+    assert run(["--project", str(project), "build", "--format", "epub", str(source)]) == 0
+    assert "[KB121]" in capsys.readouterr().err
+    with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as book:
+        page = book.read("misc/a90304.xhtml").decode("utf-8")
+    assert '<code class="formula-tex">\\unicode{xFFFF}</code>' in page and 'alttext="\\cos x"' in page
