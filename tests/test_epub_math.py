@@ -282,3 +282,20 @@ def test_a_formula_mathjax_writes_as_no_xml_is_shown_as_tex(tmp_path: Path, caps
     with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as book:
         page = book.read("misc/a90304.xhtml").decode("utf-8")
     assert '<code class="formula-tex">\\unicode{xFFFF}</code>' in page and 'alttext="\\cos x"' in page
+
+
+@needs_mathjax
+def test_what_a_formula_defines_stays_in_that_formula() -> None:
+    r"""One MathJax document serves the whole book (in no page's order, cached per formula); what a
+    formula defined applied to every formula after it: one article's
+    `\DeclareMathOperator{\sin}{篡改}` printed 篡改 for another article's `\sin x` in the EPUB."""
+    uses = [(r"\sin x", False), (r"\yy", False), (r"\zz", False), (r"\begin{cases}1\end{cases}", True),
+            (r"y\label{a}", True)]
+    engine = mathjax_mathml.NodeEngine()
+    alone = [engine.convert_all([use])[0] for use in uses]
+    after = engine.convert_all([
+        (r"\DeclareMathOperator{\sin}{篡改} a", False), uses[0], (r"\def\yy{\alpha} b", False), uses[1],
+        (r"\let\zz\beta c", False), uses[2], (r"\newenvironment{cases}{\text{篡改}}{} d", True), uses[3],
+        (r"x\label{a}", True), uses[4]])[1::2]
+    assert after == alone
+    assert alone[1] is None and alone[2] is None and "<mi>sin</mi>" in alone[0]
