@@ -60,6 +60,11 @@ MARKER = "KEXUELEAKMARKER7731"  # the text of the planted file: it must never re
     # files read by XeTeX's own primitives
     r'\XeTeXpicfile "/etc/x.png"', r"\filedump length 100{/etc/hostname}", r"\mdfivesum file{/etc/hostname}",
     r"\everymath{\x}", r"\edef\x{y}",
+    # what acts on the rest of the book (every one typesets without an error, so the formula check
+    # passes it): later formulas, pages and chapters of other articles, or TeX waiting on a terminal
+    r"\global\def\sin{HACKED}", r"\global\let\alpha\beta", r"\setcounter{page}{900}", r"\pagecolor{black}",
+    r"\pagenumbering{roman}", r"\addtocounter{section}{40}", r"\AtEndDocument{x}", r"\AddToHook{shipout/background}{x}",
+    r"x\errorstopmode", r"\scrollmode", r"\interactionmode=2", r"\pausing=1",
 ])
 def test_tex_that_reaches_files_is_refused(tex: str) -> None:
     assert unsafe_tex(tex)
@@ -101,6 +106,11 @@ VARIANTS = {  # formula → what the reader must see of it in the page, as code
     "$\\newcommand{\\p}[1]{\\#1}$ 然后 $\\p{input}{kexue-marker}$": "\\input}{kexue-marker}",
     "$\\begin{input}{kexue-marker}$": "\\begin{input}{kexue-marker}",
     "$$\\addtocontents{toc}{\\string\\inp ut{kexue-marker}}$$": "\\string\\inp ut",
+    # beyond the formula: the rest of the PDF (other articles' formulas, its pages), the terminal
+    # (the page's own macro `\\def\\sin` is expanded in its page; what is left, `\\global`, is code)
+    "$\\global\\def\\sin{篡改}$ 然后 $\\sin x$": "`$\\global$`",
+    "$$x \\setcounter{page}{900}$$": "\\setcounter{page}{900}",
+    "$x\\errorstopmode$": "\\errorstopmode",
 }
 
 

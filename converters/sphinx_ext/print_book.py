@@ -132,8 +132,10 @@ def failing_formulas(formulas: list[tuple[str, bool]], cache_dir: Path) -> set[i
         with tempfile.TemporaryDirectory() as tmp:
             tex = Path(tmp) / "check.tex"
             tex.write_text(_check_document([f for _, f in todo]), encoding="utf-8")
+            # No terminal to wait on: TeX in error-stop mode reads its answer from standard input.
             subprocess.run(["xelatex", "-no-shell-escape", "-interaction=nonstopmode", "-no-pdf", "check.tex"],
-                           cwd=tmp, capture_output=True, timeout=600, env=tex_sandbox_env())
+                           cwd=tmp, capture_output=True, stdin=subprocess.DEVNULL, timeout=600,
+                           env=tex_sandbox_env())
             log = (Path(tmp) / "check.log").read_text(encoding="utf-8", errors="replace")
         failed = set()
         for segment in re.split(r"^KBFORMULA ", log, flags=re.M)[1:]:
