@@ -112,7 +112,8 @@ def parse_page(markup: str, shown: str, reporter: Reporter, stem: str = "untitle
     byline = _byline(doc)
     url = page.url(title_el)
     category, tags = page.category(container, title_el), page.tags(container, title_el)
-    _drop_chrome(container, title_el, byline)
+    _drop_chrome(container, title_el, byline, lambda el, why: reporter.warn(
+        Code.CONTENT_LEFT_OUT, why, SourcePos(shown, el.sourceline or 1)))
     converter = HtmlBody(BodyContext(shown, 0, page.base_url(url)), reporter)
     body = converter.convert(container)
     meta = Meta(title=title, url=url, category=category, tags=tags)
@@ -214,7 +215,17 @@ def _byline(doc: etree._Element) -> etree._Element | None:
     return None
 
 
-def _drop_chrome(container: etree._Element, title_el, byline) -> None:
+def _prose(el: etree._Element) -> str:
+    """The words of `el` outside its links and scripts (what a list of related posts has none of)."""
+    words = [el.text or ""] if el.tag.lower() not in ("a", "script", "style") else []
+    for child in el:
+        if isinstance(child.tag, str):
+            words.append(_prose(child))
+        words.append(child.tail or "")
+    return "".join("".join(words).split())
+
+
+def _drop_chrome(container: etree._Element, title_el, byline, left_out=None) -> None:
     """Remove from the body what is not the article: its title and by-line (kept as metadata),
     chrome elements, and everything from a comments heading on."""
     for el in (title_el, byline):
@@ -234,16 +245,25 @@ def _drop_chrome(container: etree._Element, title_el, byline) -> None:
     for el in list(container.iter()):
         if el is container or not isinstance(el.tag, str) or el.getparent() is None:
             continue
-        if " ".join(el.text_content().split()) in CHROME_HEADINGS:
+        heading = " ".join(el.text_content().split())
+        if heading in CHROME_HEADINGS:
             # this element and everything after it, up to the container
+            cut: list[etree._Element] = []
             node = el
             while node is not None and node is not container:
                 for sibling in list(node.itersiblings()):
+                    cut.append(sibling)
                     _remove(sibling)
                 parent = node.getparent()
                 if node is el:
                     _remove(node)
                 node = parent
+            # Chrome after such a heading is lists of links (related posts, recent comments); prose
+            # there may be the article's own (an article may have a section called 相关文章).
+            prose = sum(len(_prose(c)) for c in cut if isinstance(c.tag, str))
+            if prose and left_out is not None:
+                left_out(el, f"everything after the heading '{heading}' is taken for the page's chrome "
+                             f"(comments, related posts) and left out, {prose} characters of text outside links")
             break
 
 
