@@ -451,3 +451,16 @@ def test_an_article_section_named_like_the_chrome_is_not_cut_in_silence() -> Non
     reporter = Reporter()
     [article] = parse_page(chrome, "related.html", reporter)
     assert reporter.diagnostics == [] and "另一篇文章" not in blocks_text(article.body)
+
+
+def test_a_count_of_readers_too_long_for_a_number_is_no_count() -> None:
+    """`int()` refuses a string of more than 4,300 digits: a by-line `… | 99…9位读者` (5,000 nines)
+    stopped `convert` with a traceback."""
+    nines = "9" * 5000
+    for byline in (f'<div class="submitted">2021-05-17 | 苏剑林 | {nines}位读者</div>',
+                   f"<p>By 苏剑林 | 2021-05-17 | {nines}位读者</p>"):
+        page = f'<html><body><div id="PostContent"><h1>标题</h1>{byline}<p>正文。</p></div></body></html>'
+        [article] = parse_page(page, "readers.html", Reporter())
+        assert article.meta.readers is None and "正文。" in blocks_text(article.body)
+    [article] = parse_page(page.replace(nines, "147338"), "readers.html", Reporter())
+    assert article.meta.readers == 147338

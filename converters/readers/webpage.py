@@ -58,9 +58,11 @@ CHROME_HEADINGS = ("最近评论", "发表评论", "评论列表", "相关文章
 # The anchor a heading carries to itself (`<h2 id="小结">小结<a href="#小结">#</a></h2>`).
 HEADING_ANCHOR_TEXTS = ("#", "¶", "§", "🔗")
 SITE_NAMES = ("科学空间|Scientific Spaces", "科学空间", "Scientific Spaces")
+# A count of readers has at most 15 digits: a longer one is no count (int() refuses 4,300 digits,
+# and a page with them stopped `convert` with a traceback), as in readers/seed_text.py.
 _BYLINE = re.compile(r"By\s+(?P<author>[^|]+?)\s*\|\s*(?P<date>\d{4}-\d{1,2}-\d{1,2})"
-                     r"(?:\s*\|\s*(?P<readers>\d+)\s*位读者)?(?:\s*\|\s*引用)?\s*$")
-_READERS = re.compile(r"^(\d+)\s*位读者$")
+                     r"(?:\s*\|\s*(?P<readers>\d{1,15})\s*位读者)?(?:\s*\|\s*引用)?\s*$")
+_READERS = re.compile(r"^(\d{1,15})\s*位读者$")
 _BYLINE_WORDS = ("引用", "Kimi", "打印", "分享")
 _SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)")
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
