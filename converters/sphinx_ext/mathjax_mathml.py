@@ -291,11 +291,15 @@ def _safe_href(value: str) -> bool:
 def for_epub(mathml: str, tex: str) -> str | None:
     """MathJax's MathML as the EPUB carries it (see the module's doc), with `alttext`; None when
     it is no XML an XHTML page can hold: `\\unicode{xFFFF}`, `\\unicode{1}` or `\\unicode{xD800}`
-    make MathJax write a character XML forbids, and the formula is then shown as its TeX."""
+    make MathJax write a character XML forbids; `x^{x^{…}}` 500 deep, MathML nested deeper than
+    ElementTree's (recursive) serializer writes.  The formula is then shown as its TeX."""
     try:
-        root = ElementTree.fromstring(mathml)
-    except (ElementTree.ParseError, UnicodeError):
+        return _for_epub(ElementTree.fromstring(mathml), tex)
+    except (ElementTree.ParseError, UnicodeError, RecursionError):
         return None
+
+
+def _for_epub(root, tex: str) -> str:
     apply_functions(root)
     for element in root.iter():
         for name in list(element.attrib):
