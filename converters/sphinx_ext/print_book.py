@@ -81,6 +81,27 @@ class RemoteImagesToPlaceholders(SphinxPostTransform):
 # --- formulas LaTeX cannot typeset ----------------------------------------------------------
 
 
+# xdvipdfmx holds 256 levels of boxes in a page (DVI_STACK_DEPTH_MAX) and stops, leaving no PDF
+# of the book at all, when a page needs more; xelatex, and so the formula check, see nothing
+# wrong.  A formula's boxes nest at least as deep as its groups (`x^{x^{…}}` 300 deep needed 314),
+# so a formula nested deeper than this is verbatim; real formulas nest about ten deep.
+MAX_NESTING = 100
+_NESTING_TOKEN = re.compile(r"\\(?:left|begin|right|end)(?![A-Za-z])|\\[A-Za-z]+|\\.|[{}]", re.S)
+
+
+def _nesting(tex: str) -> int:
+    """How deep groups, `\\left…\\right` and environments nest in `tex`."""
+    depth = deepest = 0
+    for m in _NESTING_TOKEN.finditer(tex):
+        token = m.group(0)
+        if token in ("{", "\\left", "\\begin"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("}", "\\right", "\\end"):
+            depth -= 1
+    return deepest
+
+
 def _balanced(tex: str) -> bool:
     depth = 0
     escaped = False
@@ -120,7 +141,8 @@ def failing_formulas(formulas: list[tuple[str, bool]], cache_dir: Path) -> set[i
     """Indexes of the formulas xelatex reports an error for (cached by content)."""
     # Unbalanced braces would swallow the check document; a formula that reaches files is never run
     # (the converter already shows such formulas as code: this covers hand-written pages too).
-    bad = {i for i, (tex, _) in enumerate(formulas) if not _balanced(tex) or unsafe_tex(tex)}
+    bad = {i for i, (tex, _) in enumerate(formulas)
+           if not _balanced(tex) or _nesting(tex) > MAX_NESTING or unsafe_tex(tex)}
     todo = [(i, f) for i, f in enumerate(formulas) if i not in bad]
     if not todo or shutil.which("xelatex") is None:
         return bad
