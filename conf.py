@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))  # the converters package, also when not installed
 
 from converters import escaping  # noqa: E402
 from converters.config import CONFIG_NAME, load_config  # noqa: E402
-from converters.sphinx_ext.print_book import MATH_SHIMS  # noqa: E402
+from sphinx.util import texescape  # noqa: E402
 
 _book = load_config(ROOT / CONFIG_NAME).book
 
@@ -90,6 +90,7 @@ html_search_language = "zh"
 html_sidebars = {"**": ["navbar-logo.html", "search-button-field.html", "kexue-nav.html",
                         "kexue-downloads.html"]}
 kexue_downloads_dir = str(ROOT / "_build" / "downloads")  # filled by `kexue-book build --format all`
+kexue_build_dir = str(ROOT / "_build")  # the PDF's formula verdicts are cached in its cache/formulas/
 html_last_updated_fmt = None
 html_theme_options = {
     "show_navbar_depth": 1,
@@ -143,7 +144,9 @@ latex_elements = {
 \ctexset{chapter/format+=\sffamily, section/format+=\sffamily, subsection/format+=\sffamily}
 """,
     "preamble": r"""
-\usepackage{amssymb,bm}
+% The TeX the blog's MathJax accepts (converters/sphinx_ext/tex/kexue-mathjax.sty; the formula
+% check loads it too).
+\usepackage{kexue-mathjax}
 \usepackage{xurl}
 \setlength{\emergencystretch}{3em}
 % A thousand articles make four-digit page numbers and three-digit section numbers: the table
@@ -168,7 +171,6 @@ latex_elements = {
   \fancyhead[R]{\small\sffamily\nouppercase{\rightmark}}\fancyfoot[C]{\small\thepage}
   \renewcommand{\headrulewidth}{0.4pt}\renewcommand{\footrulewidth}{0pt}}
 \makeatother
-""" + MATH_SHIMS + r"""
 % A figure whose image is not in the book: a framed box with its caption.
 \newsavebox{\kbplaceholder}
 \newenvironment{sphinxclassfigure-placeholder}

@@ -4,10 +4,12 @@
     .venv/bin/python bench/scale.py --articles 100
     .venv/bin/python bench/scale.py --articles 1000      # about 15 minutes on 2 cores
     .venv/bin/python bench/scale.py --articles 1000 --skip pdf,epub --json out.json
+    .venv/bin/python bench/scale.py --corpus sources ../shared/corpus ../shared/corpus-real
 
 One run makes a throw-away project (`--work`, default a temporary folder) whose sources are N
 copies of `../shared/corpus` (bench/corpus_copies.py: distinct titles and urls, series kept,
-years spread), then measures, each step as a new user would run it (`kexue-book …` in a fresh
+years spread), or with `--corpus DIR...` the articles of those folders as they are (real
+articles: the PDF and EPUB figures of the blog's own TeX), then measures, each step as a new user would run it (`kexue-book …` in a fresh
 process):
 
   convert: cold (no cache, no book/), nothing changed, one article changed
@@ -93,14 +95,33 @@ def site_sizes(html: Path) -> dict:
 def pdf_facts(output: str) -> dict:
     m = re.search(r"pdf: \S+ \((\d+) pages, [\d.]+ s, (\d+) Overfull", output)
     parts = re.search(r"(\d+) chapter PDFs", output)
+    verbatim = re.search(r"(\d+) formulas verbatim", output)
     return {"pages": int(m.group(1)) if m else None, "overfull": int(m.group(2)) if m else None,
-            "chapter_pdfs": int(parts.group(1)) if parts else 0}
+            "chapter_pdfs": int(parts.group(1)) if parts else 0,
+            "formulas_verbatim": int(verbatim.group(1)) if verbatim else None}
 
 
-def measure(n: int, work: Path, skip: set[str]) -> dict:
+def copy_corpus(folders: list[Path], dest: Path) -> list[Path]:
+    """The files of the given folders as the project's sources (names made unique)."""
+    dest.mkdir(parents=True)
+    copies = []
+    for k, folder in enumerate(folders):
+        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+            copies.append(dest / f"{k}-{path.name}")
+            shutil.copy(path, copies[-1])
+    return copies
+
+
+def measure(n: int, work: Path, skip: set[str], corpus: list[Path] | None = None) -> dict:
     project = new_project(work / "project")
-    sources = write_copies(n, project / "sources")
-    figures: dict = {"articles": n, "cores": len(os.sched_getaffinity(0))}
+    if corpus:
+        sources = copy_corpus(corpus, project / "sources")
+        n = len(sources)
+    else:
+        sources = write_copies(n, project / "sources")
+    figures: dict = {"articles": n, "cores": len(os.sched_getaffinity(0)),
+                     "corpus": [str(c) for c in corpus] if corpus else None,
+                     "load_before": round(os.getloadavg()[0], 2)}
     anchor = pandoc(sources, project)
     if anchor:
         figures["pandoc"] = {"version": anchor["version"], "seconds": anchor["seconds"],
@@ -163,6 +184,8 @@ def targets(figures: dict) -> list[tuple[str, bool]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=100)
+    parser.add_argument("--corpus", type=Path, nargs="+", metavar="DIR",
+                        help="measure these folders' articles as they are instead of --articles copies")
     parser.add_argument("--work", type=Path, help="where the project is made (default: a temporary folder)")
     parser.add_argument("--skip", default="", help="comma-separated: pdf, epub")
     parser.add_argument("--json", type=Path, help="default: _build/bench/scale-N.json")
@@ -172,8 +195,8 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="kexue-scale-"))
     if args.work and args.work.exists():
         shutil.rmtree(args.work)
-    print(f"{args.articles} articles in {work}", flush=True)
-    figures = measure(args.articles, work, skip)
+    print(f"{' '.join(map(str, args.corpus)) if args.corpus else args.articles} articles in {work}", flush=True)
+    figures = measure(args.articles, work, skip, args.corpus)
     checks = targets(figures)
     if args.compare:
         small = json.loads(args.compare.read_text(encoding="utf-8"))
@@ -197,10 +220,12 @@ def main() -> int:
           f"{figures['median_page_kb']} KB, largest {figures['largest_page_kb']} KB")
     if "pdf" in figures:
         print(f"PDF: {figures['pdf']['pages']} pages, {figures['pdf']['overfull']} Overfull \\hbox, "
-              f"{figures['pdf']['chapter_pdfs']} chapter PDFs")
+              f"{figures['pdf']['chapter_pdfs']} chapter PDFs, {figures['pdf']['formulas_verbatim']} formulas verbatim")
     for target, ok in checks:
         print(f"{'met   ' if ok else 'MISSED'} {target}")
-    out = args.json or ROOT / "_build" / "bench" / f"scale-{args.articles}.json"
+    print(f"load average before: {figures['load_before']}, after: {round(os.getloadavg()[0], 2)}")
+    name = "corpus" if args.corpus else args.articles
+    out = args.json or ROOT / "_build" / "bench" / f"scale-{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"figures: {out}")

@@ -27,6 +27,7 @@ from .config import CONFIG_NAME
 from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
+from .sphinx_ext.formula_check import MARK, Formula, environment_digest, formula_key, record_failure
 from .texsafety import tex_sandbox_env
 
 EPUB_FORMULAS = "epub-formulas.json"  # sphinx_ext/epub_book.py's REPORT
@@ -211,6 +212,14 @@ def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Rec
     return outdir, messages, recovered
 
 
+class LatexRunFailed(BuildError):
+    """xelatex stopped on an error in one of the book's documents."""
+
+    def __init__(self, message: str, stem: str, log: str):
+        super().__init__(message)
+        self.stem, self.log = stem, log
+
+
 def _latex_pdf(latex_dir: Path, stem: str = STEM) -> tuple[Path, int | None, int]:
     for tool in ("latexmk", "xelatex"):
         if shutil.which(tool) is None:
@@ -223,7 +232,7 @@ def _latex_pdf(latex_dir: Path, stem: str = STEM) -> tuple[Path, int | None, int
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
     if proc.returncode != 0 or not (latex_dir / f"{stem}.pdf").is_file():
         error = next((line for line in log.splitlines() if line.startswith(("!", "./"))), "see the log")
-        raise BuildError(f"xelatex failed ({log_path}): {error}")
+        raise LatexRunFailed(f"xelatex failed ({log_path}): {error}", stem, log)
     pages = re.search(r"Output written on .*?\((\d+) pages?", log)
     return latex_dir / f"{stem}.pdf", int(pages.group(1)) if pages else None, log.count("Overfull \\hbox")
 
@@ -240,6 +249,78 @@ def _typeset_all(latex_dir: Path, stems: list[str], progress: Callable[[str], No
     return {stem: future.result() for future, stem in futures.items()}
 
 
+# The formulas the book's own xelatex run may blame, one after another, before giving up.
+MAX_BLAMED = 20
+_FILE_LINE_ERROR = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+): (?P<message>.*)$")
+
+
+def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[str, str] | None:
+    """The formula that the failed run's first error is in: (its check key, the error with
+    where it happened), or None when the error is not in a formula.  Display formulas sit
+    between two marks (print_book.latex_formulas); an inline formula is the last `\\(` that
+    starts before the place on the line where TeX stopped (the log's `l.N` context)."""
+    lines = failure.log.splitlines()
+    for n, text in enumerate(lines):
+        m = _FILE_LINE_ERROR.match(text)
+        if m and m.group("file").endswith(".tex"):
+            break
+    else:
+        return None
+    tex = latex_dir / Path(m.group("file")).name
+    if Path(m.group("file")).name != f"{failure.stem}.tex" or not tex.is_file():
+        return None
+    line_no = int(m.group("line"))
+    error = f"{m.group('message').strip()} ({tex.name}:{line_no}, the book's xelatex run)"
+    source = tex.read_text(encoding="utf-8").splitlines()
+    if not 0 < line_no <= len(source):
+        return None
+    # A display formula whose marks enclose the line: its start mark ends a line before the
+    # error's (after the text before the formula), its end mark ends its last line (which may
+    # be the error's).  Looking up from the line before the error's, the first mark is its start.
+    for i in range(line_no - 2, -1, -1):
+        if MARK in source[i]:
+            key = source[i][source[i].index(MARK) + len(MARK):].strip()
+            if key != "end":
+                return key, error
+            break
+    # An inline formula, before the point where TeX stopped: on the error's line, at the column
+    # the log's `l.N` context ends; for a runaway argument, where the argument began (the log
+    # quotes its start); else the last inline formula of the lines just before.
+    line = source[line_no - 1]
+    column = len(line)
+    context = next((lines[k] for k in range(n + 1, min(n + 40, len(lines))) if lines[k].startswith(f"l.{line_no} ")), None)
+    if context is not None:
+        seen = context[len(f"l.{line_no} "):].removeprefix("...")
+        at = line.find(seen) if seen else -1
+        if at >= 0:
+            column = at + len(seen)
+    places = [(line_no - 1, column)] + [(k, len(source[k])) for k in range(line_no - 2, max(-1, line_no - 6), -1)]
+    if n >= 2 and lines[n - 2].startswith("Runaway argument?"):
+        # TeX quotes tokens (a space after each control word, comments gone): the longest start
+        # of the quote found on the lines just before is where the argument began.
+        quoted = lines[n - 1].strip()
+        found = next(((k, source[k].find(quoted[:size])) for size in (30, 20, 12, 6) if len(quoted) >= size
+                      for k in range(line_no - 1, max(-1, line_no - 8), -1) if quoted[:size] in source[k]), None)
+        if found is not None:
+            places.insert(0, found)  # the formula that opened the argument starts before it
+    for place, (k, column) in enumerate(places):
+        if place and k < line_no - 1 and MARK in source[k]:
+            break  # not past a display formula
+        text = _inline_before(source[k], column)
+        if text is not None:
+            return formula_key(Formula(text, False)), error
+    return None
+
+
+def _inline_before(line: str, column: int) -> str | None:
+    """The TeX of the last inline formula (`\\(…\\)`) that starts on the line before `column`."""
+    starts = [m.start() for m in re.finditer(r"\\\(", line) if m.start() < column]
+    if not starts:
+        return None
+    end = line.find("\\)", starts[-1] + 2)
+    return line[starts[-1] + 2:end].removesuffix("\\protect") if end >= 0 else None
+
+
 def _verbatim_formulas(latex_dir: Path) -> list[Diagnostic]:
     report = latex_dir / "latex-formulas.json"
     if not report.is_file():
@@ -247,8 +328,9 @@ def _verbatim_formulas(latex_dir: Path) -> list[Diagnostic]:
     out = []
     for item in json.loads(report.read_text(encoding="utf-8")):
         formula = " ".join(item["formula"].split())
+        error = f" (xelatex: {item['error']})" if item.get("error") else ""
         out.append(Diagnostic(Code.LATEX_FORMULA,
-                              f"LaTeX cannot typeset this formula of 《{item['article']}》; "
+                              f"LaTeX cannot typeset this formula of 《{item['article']}》{error}; "
                               f"shown verbatim in the PDF: {formula}",
                               SourcePos(f"book/{item['docname']}.md", item.get("line") or 1)))
     return out
@@ -296,6 +378,8 @@ def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs:
         digest.add(name, os.environ.get(name, "").encode())
     if fmt == "epub":  # MathJax installed or not, and which
         digest.add("epub-math", math_engine_id().encode())
+    if fmt == "pdf":  # the TeX layer is not Python code: its own bytes, and the TeX it runs on
+        digest.add("formula-check", environment_digest().encode())
     if fmt == "html":  # the HTML links the PDF and EPUB it finds in downloads/
         downloads = build_dir / "downloads"
         if downloads.is_dir():
@@ -366,7 +450,26 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
     parts = [slug for slug, _ in chapters] if split else []
     if progress:
         progress(f"pdf: typesetting {STEM}.tex{f' and {len(parts)} chapters' if parts else ''} with xelatex (latexmk)")
-    typeset = _typeset_all(outdir, [STEM, *parts], progress)
+    blamed: list[str] = []
+    while True:
+        try:
+            typeset = _typeset_all(outdir, [STEM, *parts], progress)
+            break
+        except LatexRunFailed as failure:
+            # The last line of defence: a formula that passed the check but breaks the book's
+            # run is recorded as failed, shown verbatim, and the LaTeX written and typeset again.
+            found = blamed_formula(outdir, failure)
+            if found is None or found[0] in blamed or len(blamed) >= MAX_BLAMED:
+                raise
+            blamed.append(found[0])
+            record_failure(build_dir, found[0], found[1])
+            if progress:
+                progress(f"pdf: a formula broke xelatex ({found[1]}); it is shown verbatim, typesetting again")
+            for stem in [STEM, *parts]:  # the failed run's auxiliary files are incomplete
+                for suffix in (".aux", ".toc", ".out", ".fdb_latexmk", ".fls", ".pdf"):
+                    (outdir / f"{stem}{suffix}").unlink(missing_ok=True)
+            outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs, progress,
+                                                  env)
     pdf, pages, overfull = typeset[STEM]
     target = build_dir / "pdf" / pdf.name
     target.parent.mkdir(parents=True, exist_ok=True)

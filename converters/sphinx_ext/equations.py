@@ -27,6 +27,7 @@ writes that LaTeX-escaped); the math domain keeps the raw text, which references
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from docutils import nodes
@@ -117,7 +118,19 @@ def row_text(node: nodes.math_block, flavour: str, labelled: bool = False) -> st
 
 def latex_label(node: nodes.math_block, label: str) -> str:
     """The name Sphinx's LaTeX writer gives a formula's label (`{eq}` links print its `\\ref`)."""
-    return f"equation:{node['docname']}:{label}"
+    return f"equation:{node['docname']}:{tex_label(label)}"
+
+
+_SAFE_LABEL = re.compile(r"[A-Za-z0-9_.:/-]+")
+
+
+def tex_label(label: str) -> str:
+    """A formula's label as LaTeX may read it inside `\\label{…}`/`\\ref{…}`: our pages' labels are
+    slugs and stay; a hand-written page's label (MyST takes anything up to `)`) is replaced by a hash
+    of it, the same for the formula and every reference to it (print_book.latex_formulas)."""
+    if _SAFE_LABEL.fullmatch(label):
+        return label
+    return "x" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:16]
 
 
 def epub_tex(node: nodes.math_block) -> str:
