@@ -226,7 +226,8 @@ def _latex_pdf(latex_dir: Path, stem: str = STEM) -> tuple[Path, int | None, int
             raise BuildError(f"{tool} not found; the PDF needs: apt-get install -y {PDF_PACKAGES} "
                              f"(or run scripts/debian-deps book as root)")
     proc = subprocess.run(["latexmk", "-pdfxe", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-                           f"{stem}.tex"], cwd=latex_dir, capture_output=True, text=True, env=tex_sandbox_env())
+                           f"{stem}.tex"], cwd=latex_dir, capture_output=True, text=True, env=tex_sandbox_env(),
+                          stdin=subprocess.DEVNULL)  # TeX never waits for an answer on a terminal
     log_path = latex_dir / f"{stem}.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
     if proc.returncode != 0 or not (latex_dir / f"{stem}.pdf").is_file():

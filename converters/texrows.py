@@ -209,8 +209,9 @@ def tagged(env: RowEnv, found: list[Number], labels: list[str | None] | None = N
     LaTeX (amsmath), whatever their own counters.  LaTeX has no `\\tag` in `eqnarray`: with
     `eqnarray_as_align` its rows become `align` rows (`a &=& b` → `a &= b`)."""
     name = env.name
+    kept = env.kept()  # once: asked per row, it made a long `multline` quadratic
     rows_out = []
-    for i in env.kept():
+    for i in kept:
         row = bare(env.rows[i])
         if name == "eqnarray" and eqnarray_as_align:
             parts = cells(row)
@@ -218,7 +219,7 @@ def tagged(env: RowEnv, found: list[Number], labels: list[str | None] | None = N
         number = found[i]
         if number is not None:
             mark = f"\\tag{{{number}}}"
-        elif name in ONE_NUMBER and i != env.kept()[-1]:
+        elif name in ONE_NUMBER and i != kept[-1]:
             mark = ""  # multline: its one mark sits on the last row
         else:
             mark = "\\notag"
@@ -229,7 +230,6 @@ def tagged(env: RowEnv, found: list[Number], labels: list[str | None] | None = N
         name = "align"
     env_name = name + ("*" if env.starred else "")
     head = env.head if name == env.name else f"\\begin{{{env_name}}}"
-    kept = env.kept()
     body = "".join(row + (env.seps[i] if k < len(kept) - 1 else "") for k, (i, row) in enumerate(zip(kept, rows_out)))
     return f"{head}{body}\\end{{{env_name}}}"
 

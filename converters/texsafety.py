@@ -17,7 +17,12 @@ break followed by the letters `input`, not `\\input`), and refuses:
   could write `\\input` into an auxiliary file that the next run reads back, and the commands that
   write such files (`\\addtocontents`, `\\index`…); a `\\label` only with a plain name (the rows of
   `align` & co. carry theirs in the formula: texrows.py), as that name is written to the `.aux` file;
-* `\\href`/`\\url` to anything but an http(s) or mail address (hyperref's `run:` launches programs).
+* `\\href`/`\\url` to anything but an http(s) or mail address (hyperref's `run:` launches programs);
+* what acts beyond the formula on the rest of the book, which the formula check cannot see (the
+  formula typesets without an error): global assignments (`\\global\\def\\sin{…}` changed every later
+  `\\sin` of the PDF), LaTeX's counters (`\\setcounter{page}{900}`), page colour and numbering, the
+  document's hooks (`\\AtEndDocument`, `\\AddToHook`: text on every page), and TeX's interaction mode
+  (after `\\errorstopmode` the next error waits for an answer on the terminal: a build that hangs).
 
 None of these is TeX that MathJax (the blog's renderer) typesets, so refusing them costs no formula
 the blog shows.
@@ -54,6 +59,12 @@ DENIED = frozenset("""
     loop repeat makeatletter makeatother ExplSyntaxOn ExplSyntaxOff
     gdef edef xdef globaldefs output everymath everydisplay everyhbox everyvbox everypar everycr everyeof
     everyjob afterassignment
+    errorstopmode scrollmode nonstopmode batchmode interactionmode pausing
+    global setcounter addtocounter stepcounter refstepcounter newcounter deadcycles
+    pagecolor nopagecolor pagenumbering
+    AtBeginDocument AtEndDocument AtBeginShipout AtBeginShipoutNext AtBeginDvi AtEndOfPackage AtEndOfClass
+    AddToHook AddToHookNext AddToHookWithArguments AddEverypageHook afterpage
+    gappto xappto gpreto xpreto csgdef csxdef glet gletcs
 """.split())
 
 # `\begin{x}` runs `\csname x\endcsname`, `\end{x}` also `\csname endx\endcsname`.

@@ -235,3 +235,68 @@ def test_mathjax_only_forms_pass_epubcheck(tmp_path: Path) -> None:
     proc = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(epub)], capture_output=True, text=True)
     summary = re.search(r"Messages: (\d+) fatals / (\d+) errors / (\d+) warnings", proc.stdout + proc.stderr)
     assert summary and summary.groups() == ("0", "0", "0"), proc.stdout + proc.stderr
+
+
+@needs_mathjax
+def test_mathml_mathjax_writes_with_characters_xml_forbids_is_none() -> None:
+    r"""`\unicode{xFFFF}` (a reference XML forbids), `\unicode{1}` (a raw control character) and
+    `\unicode{xD800}` (a lone surrogate) are formulas MathJax accepts; its MathML of them is no
+    XML, and the EPUB build died on it (a traceback, no EPUB for the whole book)."""
+    formulas = [(r"\unicode{xFFFF}", False), (r"\unicode{1}", False), (r"\unicode{xD800}", True), ("x", False)]
+    converted = mathjax_mathml.NodeEngine().convert_all(formulas)
+    assert all(converted)  # MathJax itself accepts them
+    assert [mathjax_mathml.for_epub(m, tex) for m, (tex, _) in zip(converted, formulas)][:3] == [None] * 3
+
+
+@needs_mathjax
+def test_no_address_a_reader_would_fetch() -> None:
+    r"""`\mmlToken` may give a token element any MathML attribute: an `mglyph` with `src` is an
+    image an e-reader loads from the web (or from its own disk)."""
+    glyph, image, link = _for_epub((r"\mmlToken{mglyph}[src='http://evil.example/x.png',alt='x']{}", False),
+                                   (r"\mmlToken{mi}[altimg='file:///etc/passwd']{y}", False),
+                                   (r"\href{https://kexue.fm}{k}", False))
+    values = [value for math in (glyph, image) for e in math.iter() for name, value in e.attrib.items()
+              if name != "alttext"]
+    assert not any("evil.example" in v or "file:" in v for v in values), values
+    assert link.find(f".//{{{MATHML}}}mi").get("href") == "https://kexue.fm"  # a web link stays
+
+
+@needs_mathjax
+def test_an_answer_holding_a_unicode_line_end_is_one_answer() -> None:
+    """The answers are JSON lines; JSON leaves U+0085 raw in a string (here MathJax's error message
+    quoting the formula), so reading them with str.splitlines took one answer for two and sent the
+    whole book to latex2mathml."""
+    formulas = [("\\mmlToken{m\u0085i}{x}", True), ("x^2", False)]
+    first, second = mathjax_mathml.NodeEngine().convert_all(formulas)
+    assert first is None and "<msup>" in second
+
+
+@needs_mathjax
+def test_a_formula_mathjax_writes_as_no_xml_is_shown_as_tex(tmp_path: Path, capsys) -> None:
+    project = new_project(tmp_path / "project")
+    source = tmp_path / "a.md"
+    deep = "x^{" * 500 + "y" + "}" * 500  # MathJax's MathML of it nests deeper than ElementTree writes
+    source.write_text("---\ntitle: 非法字符\nurl: https://kexue.fm/archives/90304\n---\n\n"
+                      f"公式$\\unicode{{xFFFF}}$与$\\cos x$。\n\n$${deep}$$\n", encoding="utf-8")
+    assert run(["--project", str(project), "build", "--format", "epub", str(source)]) == 0
+    assert capsys.readouterr().err.count("[KB121]") == 2
+    with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as book:
+        page = book.read("misc/a90304.xhtml").decode("utf-8")
+    assert '<code class="formula-tex">\\unicode{xFFFF}</code>' in page and 'alttext="\\cos x"' in page
+
+
+@needs_mathjax
+def test_what_a_formula_defines_stays_in_that_formula() -> None:
+    r"""One MathJax document serves the whole book (in no page's order, cached per formula); what a
+    formula defined applied to every formula after it: one article's
+    `\DeclareMathOperator{\sin}{篡改}` printed 篡改 for another article's `\sin x` in the EPUB."""
+    uses = [(r"\sin x", False), (r"\yy", False), (r"\zz", False), (r"\begin{cases}1\end{cases}", True),
+            (r"y\label{a}", True)]
+    engine = mathjax_mathml.NodeEngine()
+    alone = [engine.convert_all([use])[0] for use in uses]
+    after = engine.convert_all([
+        (r"\DeclareMathOperator{\sin}{篡改} a", False), uses[0], (r"\def\yy{\alpha} b", False), uses[1],
+        (r"\let\zz\beta c", False), uses[2], (r"\newenvironment{cases}{\text{篡改}}{} d", True), uses[3],
+        (r"x\label{a}", True), uses[4]])[1::2]
+    assert after == alone
+    assert alone[1] is None and alone[2] is None and "<mi>sin</mi>" in alone[0]

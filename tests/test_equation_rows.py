@@ -200,3 +200,33 @@ def test_pdf_keeps_row_numbers_of_a_formula_latex_cannot_typeset(tmp_path: Path)
     assert "\\undefinedrowmacro{y}" in article
     assert re.findall(r"(\([^()\s]+\))\s*$", article, re.M) == ["(1)", "(2)", "(3)", "(4)"]
     assert "由(2)和(3)可知" in re.sub(r"\s+", "", article)
+
+
+def test_the_ids_of_many_rows_are_added_without_searching_the_list() -> None:
+    """Each numbered row's label becomes an id of the block; asking the growing list of ids
+    whether it held each one made an `align` of 100,000 rows take minutes (time square in the
+    rows).  Counted, not timed: the list of ids is never searched."""
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    from converters import texrows
+    from converters.sphinx_ext.equations import _number_rows
+
+    class Ids(list):
+        searched = 0
+
+        def __contains__(self, item) -> bool:
+            Ids.searched += 1
+            return super().__contains__(item)
+
+    rows = 2000
+    tex = r"\begin{align}" + "".join(f"a\\label{{r{i}}}\\\\" for i in range(rows)) + r"b\end{align}"
+    node = nodes.math_block(tex, tex)
+    node["ids"] = Ids()
+    env = texrows.parse(tex)
+    found, _ = texrows.numbers(env, 0)
+    domain = SimpleNamespace(equations={})
+    _number_rows(node, env, found, domain, "misc/a1")
+    assert len(node["ids"]) == rows and len(domain.equations) == rows
+    assert Ids.searched == 0

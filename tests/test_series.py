@@ -253,3 +253,11 @@ def test_parts_reach_every_page_of_an_incremental_build(tmp_path: Path) -> None:
     assert run(["--project", str(project), "build", "-q", str(tmp_path / "src")]) == 0
     nav = BeautifulSoup(article.read_text(encoding="utf-8"), "html.parser").select_one("nav.bd-docs-nav")
     assert [c.get_text() for c in nav.select("p.caption")] == ["信息时代", "物理化学", "数学研究", "其他"]
+
+
+def test_a_title_longer_than_any_series_title_is_read_by_no_pattern() -> None:
+    """Some patterns take time square in a title's length: an HTML page titled with 100,000 `—`
+    held `convert` for minutes.  A title that long is no series title: no pattern reads it."""
+    assert title_series("费曼积分法——积分符号内取微分(3)", CONFIG).part == 3
+    assert title_series("费曼积分法——" + "长" * 300 + "(3)", CONFIG) is None
+    assert title_series("—" * 100_000, CONFIG) is None

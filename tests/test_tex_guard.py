@@ -60,6 +60,11 @@ MARKER = "KEXUELEAKMARKER7731"  # the text of the planted file: it must never re
     # files read by XeTeX's own primitives
     r'\XeTeXpicfile "/etc/x.png"', r"\filedump length 100{/etc/hostname}", r"\mdfivesum file{/etc/hostname}",
     r"\everymath{\x}", r"\edef\x{y}",
+    # what acts on the rest of the book (every one typesets without an error, so the formula check
+    # passes it): later formulas, pages and chapters of other articles, or TeX waiting on a terminal
+    r"\global\def\sin{HACKED}", r"\global\let\alpha\beta", r"\setcounter{page}{900}", r"\pagecolor{black}",
+    r"\pagenumbering{roman}", r"\addtocounter{section}{40}", r"\AtEndDocument{x}", r"\AddToHook{shipout/background}{x}",
+    r"x\errorstopmode", r"\scrollmode", r"\interactionmode=2", r"\pausing=1",
 ])
 def test_tex_that_reaches_files_is_refused(tex: str) -> None:
     assert unsafe_tex(tex)
@@ -101,6 +106,11 @@ VARIANTS = {  # formula → what the reader must see of it in the page, as code
     "$\\newcommand{\\p}[1]{\\#1}$ 然后 $\\p{input}{kexue-marker}$": "\\input}{kexue-marker}",
     "$\\begin{input}{kexue-marker}$": "\\begin{input}{kexue-marker}",
     "$$\\addtocontents{toc}{\\string\\inp ut{kexue-marker}}$$": "\\string\\inp ut",
+    # beyond the formula: the rest of the PDF (other articles' formulas, its pages), the terminal
+    # (the page's own macro `\\def\\sin` is expanded in its page; what is left, `\\global`, is code)
+    "$\\global\\def\\sin{篡改}$ 然后 $\\sin x$": "`$\\global$`",
+    "$$x \\setcounter{page}{900}$$": "\\setcounter{page}{900}",
+    "$x\\errorstopmode$": "\\errorstopmode",
 }
 
 
@@ -296,7 +306,9 @@ def hostile_tex_book(tmp_path_factory) -> tuple[Path, str]:
     _hostile_config(project)
     src = project / "src"
     src.mkdir()
-    formulas = list(VARIANTS) + [BOMBS["seven"], "$$x \\tag{<img src=x onerror=alert(1)>}$$"]
+    formulas = list(VARIANTS) + [BOMBS["seven"], "$$x \\tag{<img src=x onerror=alert(1)>}$$",
+                                 # MathJax draws it; xelatex too, but xdvipdfmx then stopped: no PDF at all
+                                 "$$" + "x^{" * 300 + "y" + "}" * 300 + "$$"]
     for k, formula in enumerate(formulas):
         (src / f"v{k:02d}.md").write_text(PAGE.format(title=f"变体{k}", number=90300 + k, formula=formula),
                                           encoding="utf-8")
@@ -343,12 +355,13 @@ def test_the_html_shows_tags_and_credits_as_text(hostile_tex_book) -> None:
         assert not [s for s in soup.find_all("script") if "alert" in (s.string or "")
                     and s.get("type") != "application/json"], page  # JSON data: test_hostile checks it
         assert MARKER not in soup.get_text(), page
-    page = BeautifulSoup((html / "misc" / "a90309.html").read_text("utf-8"), "html.parser")
+    tagged = f"a{90300 + len(VARIANTS) + 1}"  # the page after the variants and the bomb
+    page = BeautifulSoup((html / "misc" / f"{tagged}.html").read_text("utf-8"), "html.parser")
     assert "(<img src=x onerror=alert(1)>)" in page.find("span", class_="eqno").get_text()
     footer = BeautifulSoup((html / "index.html").read_text("utf-8"), "html.parser").get_text()
     assert "</title><script>alert(1)</script>作者" in footer
     with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as epub:
-        xhtml = epub.read("misc/a90309.xhtml").decode("utf-8")
+        xhtml = epub.read(f"misc/{tagged}.xhtml").decode("utf-8")
     page = BeautifulSoup(xhtml, "html.parser")
     assert not page.find("img", onerror=True) and "(<img src=x onerror=alert(1)>)" in page.get_text()
 

@@ -76,3 +76,22 @@ def test_epub_array_keeps_every_row_and_its_number(tex: str) -> None:
     mathml = convert(texrows.numbered_array(env, found))
     assert len(re.findall(r"<mtr>", mathml)) == len(env.rows)
     assert re.findall(r"<mtext>\((\d+)\)</mtext>", mathml) == [str(n) for n in found if n is not None]
+
+
+def test_writing_a_long_multline_asks_its_rows_once(monkeypatch) -> None:
+    """`tagged` asked for the kept rows once per row of a `multline` (a quadratic build: a
+    `multline` of 100,000 `\\\\` rows in one article held each format's build for minutes).
+    Counted, not timed: the number of times the rows are listed does not grow with them."""
+    calls = []
+    kept = texrows.RowEnv.kept
+    monkeypatch.setattr(texrows.RowEnv, "kept", lambda self: calls.append(1) or kept(self))
+
+    def listings(rows: int) -> int:
+        env = texrows.parse(r"\begin{multline}" + "a\\\\" * rows + r"b\end{multline}")
+        found, _ = texrows.numbers(env, 0)
+        calls.clear()
+        out = texrows.tagged(env, found)
+        assert out.count("\\tag{1}") == 1 and out.count("\\\\") == rows
+        return len(calls)
+
+    assert listings(1000) == listings(3)

@@ -431,3 +431,36 @@ def test_the_by_line_of_either_layout_gives_author_date_and_readers(text: str, f
     from converters.readers.webpage import _byline_facts
 
     assert _byline_facts(text) == facts
+
+
+def test_an_article_section_named_like_the_chrome_is_not_cut_in_silence() -> None:
+    """Everything after a heading such as 相关文章 is taken for the page's chrome (related posts,
+    comments); an article may have its own section of that name, and its text after it was
+    dropped with no warning.  Now said (KB130, at the heading's line); a list of links after such
+    a heading (the chrome it is meant for) is still left out quietly."""
+    page = ('<html><head><title>测试</title></head><body><div id="PostContent"><h1>文章标题</h1>\n'
+            '<p>第一段。</p>\n<h2>相关文章</h2>\n<p>这一段是正文，讨论了相关文章的方法。</p><p>最后一段。</p></div>'
+            '</body></html>')
+    reporter = Reporter()
+    parse_page(page, "related.html", reporter)
+    assert [(d.code, d.pos.path, d.pos.line) for d in reporter.diagnostics] == \
+        [(Code.CONTENT_LEFT_OUT, "related.html", 3)]
+    assert "相关文章" in reporter.diagnostics[0].message
+    chrome = page.replace("<p>这一段是正文，讨论了相关文章的方法。</p><p>最后一段。</p>",
+                          '<ul><li><a href="https://kexue.fm/archives/1">另一篇文章</a></li></ul>')
+    reporter = Reporter()
+    [article] = parse_page(chrome, "related.html", reporter)
+    assert reporter.diagnostics == [] and "另一篇文章" not in blocks_text(article.body)
+
+
+def test_a_count_of_readers_too_long_for_a_number_is_no_count() -> None:
+    """`int()` refuses a string of more than 4,300 digits: a by-line `… | 99…9位读者` (5,000 nines)
+    stopped `convert` with a traceback."""
+    nines = "9" * 5000
+    for byline in (f'<div class="submitted">2021-05-17 | 苏剑林 | {nines}位读者</div>',
+                   f"<p>By 苏剑林 | 2021-05-17 | {nines}位读者</p>"):
+        page = f'<html><body><div id="PostContent"><h1>标题</h1>{byline}<p>正文。</p></div></body></html>'
+        [article] = parse_page(page, "readers.html", Reporter())
+        assert article.meta.readers is None and "正文。" in blocks_text(article.body)
+    [article] = parse_page(page.replace(nines, "147338"), "readers.html", Reporter())
+    assert article.meta.readers == 147338

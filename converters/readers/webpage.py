@@ -58,9 +58,11 @@ CHROME_HEADINGS = ("最近评论", "发表评论", "评论列表", "相关文章
 # The anchor a heading carries to itself (`<h2 id="小结">小结<a href="#小结">#</a></h2>`).
 HEADING_ANCHOR_TEXTS = ("#", "¶", "§", "🔗")
 SITE_NAMES = ("科学空间|Scientific Spaces", "科学空间", "Scientific Spaces")
+# A count of readers has at most 15 digits: a longer one is no count (int() refuses 4,300 digits,
+# and a page with them stopped `convert` with a traceback), as in readers/seed_text.py.
 _BYLINE = re.compile(r"By\s+(?P<author>[^|]+?)\s*\|\s*(?P<date>\d{4}-\d{1,2}-\d{1,2})"
-                     r"(?:\s*\|\s*(?P<readers>\d+)\s*位读者)?(?:\s*\|\s*引用)?\s*$")
-_READERS = re.compile(r"^(\d+)\s*位读者$")
+                     r"(?:\s*\|\s*(?P<readers>\d{1,15})\s*位读者)?(?:\s*\|\s*引用)?\s*$")
+_READERS = re.compile(r"^(\d{1,15})\s*位读者$")
 _BYLINE_WORDS = ("引用", "Kimi", "打印", "分享")
 _SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)")
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
@@ -112,7 +114,8 @@ def parse_page(markup: str, shown: str, reporter: Reporter, stem: str = "untitle
     byline = _byline(doc)
     url = page.url(title_el)
     category, tags = page.category(container, title_el), page.tags(container, title_el)
-    _drop_chrome(container, title_el, byline)
+    _drop_chrome(container, title_el, byline, lambda el, why: reporter.warn(
+        Code.CONTENT_LEFT_OUT, why, SourcePos(shown, el.sourceline or 1)))
     converter = HtmlBody(BodyContext(shown, 0, page.base_url(url)), reporter)
     body = converter.convert(container)
     meta = Meta(title=title, url=url, category=category, tags=tags)
@@ -214,7 +217,17 @@ def _byline(doc: etree._Element) -> etree._Element | None:
     return None
 
 
-def _drop_chrome(container: etree._Element, title_el, byline) -> None:
+def _prose(el: etree._Element) -> str:
+    """The words of `el` outside its links and scripts (what a list of related posts has none of)."""
+    words = [el.text or ""] if el.tag.lower() not in ("a", "script", "style") else []
+    for child in el:
+        if isinstance(child.tag, str):
+            words.append(_prose(child))
+        words.append(child.tail or "")
+    return "".join("".join(words).split())
+
+
+def _drop_chrome(container: etree._Element, title_el, byline, left_out=None) -> None:
     """Remove from the body what is not the article: its title and by-line (kept as metadata),
     chrome elements, and everything from a comments heading on."""
     for el in (title_el, byline):
@@ -234,16 +247,25 @@ def _drop_chrome(container: etree._Element, title_el, byline) -> None:
     for el in list(container.iter()):
         if el is container or not isinstance(el.tag, str) or el.getparent() is None:
             continue
-        if " ".join(el.text_content().split()) in CHROME_HEADINGS:
+        heading = " ".join(el.text_content().split())
+        if heading in CHROME_HEADINGS:
             # this element and everything after it, up to the container
+            cut: list[etree._Element] = []
             node = el
             while node is not None and node is not container:
                 for sibling in list(node.itersiblings()):
+                    cut.append(sibling)
                     _remove(sibling)
                 parent = node.getparent()
                 if node is el:
                     _remove(node)
                 node = parent
+            # Chrome after such a heading is lists of links (related posts, recent comments); prose
+            # there may be the article's own (an article may have a section called 相关文章).
+            prose = sum(len(_prose(c)) for c in cut if isinstance(c.tag, str))
+            if prose and left_out is not None:
+                left_out(el, f"everything after the heading '{heading}' is taken for the page's chrome "
+                             f"(comments, related posts) and left out, {prose} characters of text outside links")
             break
 
 

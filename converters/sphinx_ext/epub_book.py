@@ -82,22 +82,25 @@ def _repair(mathml: str) -> str | None:
     becomes an `mrow`, which may hold them."""
     try:
         root = ElementTree.fromstring(mathml)
-    except ElementTree.ParseError:
+        tokens = {f"{{{_MATHML_NS}}}{t}" for t in ("mo", "mi", "mn", "mtext", "ms")}
+        changed = False
+        for element in root.iter():
+            if element.tag in tokens and len(element):
+                element.tag = f"{{{_MATHML_NS}}}mrow"
+                element.attrib.pop("stretchy", None)
+                changed = True
+        return ElementTree.tostring(root, encoding="unicode") if changed else mathml
+    except (ElementTree.ParseError, RecursionError):  # no XML, or nested deeper than tostring writes
         return None
-    tokens = {f"{{{_MATHML_NS}}}{t}" for t in ("mo", "mi", "mn", "mtext", "ms")}
-    changed = False
-    for element in root.iter():
-        if element.tag in tokens and len(element):
-            element.tag = f"{{{_MATHML_NS}}}mrow"
-            element.attrib.pop("stretchy", None)
-            changed = True
-    return ElementTree.tostring(root, encoding="unicode") if changed else mathml
 
 
-def _with_alttext(mathml: str, tex: str) -> str:
-    root = ElementTree.fromstring(mathml)
-    root.attrib["alttext"] = " ".join(tex.split())
-    return ElementTree.tostring(root, encoding="unicode")
+def _with_alttext(mathml: str, tex: str) -> str | None:
+    try:
+        root = ElementTree.fromstring(mathml)
+        root.attrib["alttext"] = " ".join(tex.split())
+        return ElementTree.tostring(root, encoding="unicode")
+    except (ElementTree.ParseError, RecursionError):
+        return None
 
 
 # --- one conversion per build -------------------------------------------------------------

@@ -110,11 +110,35 @@ def _balanced(tex: str) -> bool:
     return depth == 0
 
 
+# xdvipdfmx holds 256 levels of boxes in a page (DVI_STACK_DEPTH_MAX) and stops, leaving no PDF
+# of the book at all, when a page needs more; xelatex, and so the formula check, see nothing
+# wrong.  A formula's boxes nest at least as deep as its groups (`x^{x^{…}}` 300 deep needed 314),
+# so a formula nested deeper than this is verbatim; real formulas nest about ten deep.
+MAX_NESTING = 100
+_NESTING_TOKEN = re.compile(r"\\(?:left|begin|right|end)(?![A-Za-z])|\\[A-Za-z]+|\\.|[{}]", re.S)
+
+
+def _nesting(tex: str) -> int:
+    """How deep groups, `\\left…\\right` and environments nest in `tex`."""
+    depth = deepest = 0
+    for m in _NESTING_TOKEN.finditer(tex):
+        token = m.group(0)
+        if token in ("{", "\\left", "\\begin"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("}", "\\right", "\\end"):
+            depth -= 1
+    return deepest
+
+
 def _refused(formula: Formula) -> Verdict | None:
     """Formulas never run: unbalanced braces would swallow the check document; a formula that
-    reaches files is shown as code by the converter already (this covers hand-written pages)."""
+    reaches files is shown as code by the converter already (this covers hand-written pages);
+    one nested deeper than a PDF page holds (`MAX_NESTING`)."""
     if not _balanced(formula.tex):
         return Verdict(False, "unbalanced braces")
+    if _nesting(formula.tex) > MAX_NESTING:
+        return Verdict(False, f"nested more than {MAX_NESTING} deep (xdvipdfmx holds 256 levels of boxes)")
     found = unsafe_tex(formula.tex)
     if found:
         return Verdict(False, f"{found} is not allowed in a formula")

@@ -43,6 +43,10 @@ _TOKENS = {f"{{{NS}}}{t}" for t in ("mi", "mn", "mo", "mtext", "ms")}
 _VARIANTS = {"-tex-calligraphic": "script", "-tex-bold-calligraphic": "bold-script", "-tex-mathit": "italic",
              "-tex-oldstyle": "normal", "-tex-bold-oldstyle": "bold", "-tex-variant": "normal"}
 _DROPPED = {"class", "style", "id"}
+# Attributes whose value a reader fetches or follows: `\mmlToken{mglyph}[src='http://…']{}` would
+# make the EPUB load a remote image (or a file: of the reader's machine); only `href` to a web
+# address is kept.
+_ADDRESSES = {"src", "altimg", "definitionURL", "xlink:href", "cd", "cdgroup"}
 # `\require{…}` loads code in the browser; here every package is loaded already.
 _REQUIRE = re.compile(r"\\require\s*\{[^{}]*\}")
 
@@ -107,7 +111,11 @@ class NodeEngine:
             return []
         proc = subprocess.run(self._command(), input="".join(self._request(t, d) for t, d in items),
                               capture_output=True, text=True, encoding="utf-8")
-        lines = proc.stdout.splitlines()
+        # JSON lines end in "\n" only: str.splitlines would also cut an answer at a U+0085 or
+        # U+2028 that JSON leaves raw (MathJax's error messages quote the formula).
+        lines = proc.stdout.split("\n")
+        if lines[-1] == "":
+            lines.pop()
         if proc.returncode != 0 or len(lines) != len(items):
             raise RuntimeError(f"MathJax (node) stopped after {len(lines)} of {len(items)} formulas: "
                                f"{proc.stderr.strip()[-500:]}")
@@ -280,16 +288,25 @@ def _safe_href(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
 
-def for_epub(mathml: str, tex: str) -> str:
-    """MathJax's MathML as the EPUB carries it (see the module's doc), with `alttext`."""
-    root = ElementTree.fromstring(mathml)
+def for_epub(mathml: str, tex: str) -> str | None:
+    """MathJax's MathML as the EPUB carries it (see the module's doc), with `alttext`; None when
+    it is no XML an XHTML page can hold: `\\unicode{xFFFF}`, `\\unicode{1}` or `\\unicode{xD800}`
+    make MathJax write a character XML forbids; `x^{x^{…}}` 500 deep, MathML nested deeper than
+    ElementTree's (recursive) serializer writes.  The formula is then shown as its TeX."""
+    try:
+        return _for_epub(ElementTree.fromstring(mathml), tex)
+    except (ElementTree.ParseError, UnicodeError, RecursionError):
+        return None
+
+
+def _for_epub(root, tex: str) -> str:
     apply_functions(root)
     for element in root.iter():
         for name in list(element.attrib):
             value = element.attrib[name]
             # An empty value (MathJax's `frame=""`, `rowlines=""`) is invalid MathML: no lines.
             if name.startswith("data-") or name in _DROPPED or not value.strip() \
-                    or (name == "href" and not _safe_href(value)):
+                    or name in _ADDRESSES or (name == "href" and not _safe_href(value)):
                 del element.attrib[name]
             elif name == "mathvariant" and value.startswith("-tex-"):
                 if value in _VARIANTS:

@@ -49,17 +49,31 @@ const EXCLUDED = new Set(["require", "autoload", "noundefined", "noerrors", "bus
 const packages = allPackages().filter((name) => !EXCLUDED.has(name));
 
 RegisterHTMLHandler(liteAdaptor());
-const tex = new TeX({
-  packages,
-  tags: "none", // the book prints equation numbers itself; an explicit \tag still shows
-  formatError: (jax, err) => {
-    throw err;
-  },
-});
-const doc = mathjax.document("", { InputJax: tex });
+
+function newDocument() {
+  const tex = new TeX({
+    packages,
+    tags: "none", // the book prints equation numbers itself; an explicit \tag still shows
+    formatError: (jax, err) => {
+      throw err;
+    },
+  });
+  return mathjax.document("", { InputJax: tex });
+}
+
+// Each answer depends on its formula alone: MathJax keeps what a formula defines (`\def`, `\let`,
+// `\DeclareMathOperator`, `\newenvironment`, `\definecolor`, mathtools' tag forms…) for every
+// later formula of its document, and here one document serves the whole book, in no page's
+// order, with a cache per formula.  A formula that may define anything goes through a document
+// of its own, so that one article's `\DeclareMathOperator{\sin}{…}` never changes another's
+// `\sin`; a new document costs a few milliseconds, so the others share one.
+const DEFINES = /\\(?:[A-Za-z]*(?:new|New|def|Declare|declare|let|set|use|global|provide)[A-Za-z]*)/;
+const shared = newDocument();
 const visitor = new SerializedMmlVisitor();
 
 function convert(request) {
+  const doc = DEFINES.test(request.tex) ? newDocument() : shared;
+  doc.inputJax[0].reset(); // labels and equation numbers of the formulas before
   const node = doc.convert(request.tex, { display: Boolean(request.display), end: STATE.CONVERT });
   return visitor.visitTree(node, doc);
 }

@@ -135,8 +135,8 @@ def guard_tex(articles: list[Article], reporter: Reporter) -> list[Article]:
                 if isinstance(node, (Strong, Emph, Link)):
                     node.children = inline(node.children)
                 if isinstance(node, Math) and (bad := unsafe_tex(node.tex)):
-                    reporter.warn(Code.UNSAFE_TEX, f"formula uses '{bad}', which could read or write files; "
-                                  "shown as its TeX source", pos[0])
+                    reporter.warn(Code.UNSAFE_TEX, f"formula uses '{bad}', which could reach files or the rest of "
+                                  "the book; shown as its TeX source", pos[0])
                     node = InlineCode(f"${node.tex}$")
                 result.append(node)
             return result
@@ -162,7 +162,7 @@ def _guard_blocks(blocks: list, article: Article, reporter: Reporter) -> list:
     out = []
     for block in blocks:
         if isinstance(block, MathBlock) and (bad := _unsafe_display(block)):
-            reporter.warn(Code.UNSAFE_TEX, f"formula uses '{bad}', which could read or write files; "
+            reporter.warn(Code.UNSAFE_TEX, f"formula uses '{bad}', which could reach files or the rest of the book; "
                           "shown as its TeX source", block.pos or article.pos)
             block = CodeBlock(display_source(block), "latex", block.pos)
         elif isinstance(block, Quote):

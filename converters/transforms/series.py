@@ -50,8 +50,17 @@ def series_key(name: str) -> str:
     return title_key(clean_series_name(title_key(name), _TRAILING + ".．!！?？"))
 
 
+# A series title is a line of a few dozen characters (under 80 in tests/data/real_titles.txt);
+# a longer "title" is none.  The patterns are regular expressions searched in the title, some
+# taking time square in its length (`名称——…(3)` tries every dash against every later
+# parenthesis): without this bound one title of 100,000 dashes held `convert` for minutes.
+LONGEST_SERIES_TITLE = 200
+
+
 def title_series(title: str, config: BookConfig) -> SeriesMatch | None:
     """The series a title names and its part, by the first pattern of the config that reads it."""
+    if len(title) > LONGEST_SERIES_TITLE:
+        return None
     folded = title.translate(_WIDTH)
     for pattern in config.auto_series.patterns:
         # The title as written too: a pattern of an older config spells `（）：` full-width.
