@@ -3,9 +3,12 @@ that on a machine with everything the tests use, no test may skip."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import importlib.util
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -134,3 +137,33 @@ def real_book(tmp_path_factory) -> Path:
     if not CORPUS_REAL.is_dir():
         pytest.skip(f"the real articles are not at {CORPUS_REAL} (they live in shared/)")
     return built_project(tmp_path_factory.mktemp("real") / "project", [str(CORPUS_REAL)])
+
+
+# --- the book in headless Chromium (test_browser.py, test_accessibility.py) -------------------
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+def serve_html(project: Path):
+    """The project's built HTML on a loopback port, for as long as the generator is not closed."""
+    handler = functools.partial(_QuietHandler, directory=str(project / "_build" / "html"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian Chromium for the whole run, without the background traffic this closed network refuses."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--no-first-run"])
+        yield b
+        b.close()

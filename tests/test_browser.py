@@ -7,16 +7,12 @@ neither, so this test types queries into the search page as a reader would.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from conftest import CHROMIUM, serve_html
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(),
@@ -24,34 +20,16 @@ pytestmark = [
 ]
 
 
-def _serve(project: Path):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(project / "_build" / "html"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 @pytest.fixture(scope="module")
 def site(seed_book):
-    yield from _serve(seed_book)
+    yield from serve_html(seed_book)
 
 
 @pytest.fixture(scope="module")
 def corpus_site(corpus_book):
-    yield from _serve(corpus_book)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--no-first-run"])
-        yield b
-        b.close()
+    yield from serve_html(corpus_book)
 
 
 def results(browser, site: str, query: str) -> tuple[list[str], list[str], list[str]]:
