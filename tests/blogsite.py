@@ -93,6 +93,17 @@ def _byline(data: dict) -> str:
             f'{data.get("date", "")} | <a href="#cite">引用</a></p>')
 
 
+def _head(title: str, url: str) -> str:
+    """The start of an article page up to `<body>`, in both layouts (title and url escaped)."""
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="UTF-8">
+<title>{title} - {SITE}</title>
+<link rel="canonical" href="{url}">
+<script type="text/javascript">window.MathJax = {{tex2jax: {{inlineMath: [['$','$']]}}}};</script>
+</head><body>
+"""
+
+
 def page_html(path: Path, mathjax: int | None = None) -> str:
     """One article page of the blog, with the site's chrome around the article."""
     data, markdown = split_article(path)
@@ -101,13 +112,7 @@ def page_html(path: Path, mathjax: int | None = None) -> str:
     tags = "".join(f'<a href="https://kexue.fm/tag/{html.escape(t)}/">{html.escape(t)}</a>, '
                    for t in data.get("tags") or [])
     category = html.escape(str(data.get("category") or ""))
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="UTF-8">
-<title>{title} - {SITE}</title>
-<link rel="canonical" href="{url}">
-<script type="text/javascript">window.MathJax = {{tex2jax: {{inlineMath: [['$','$']]}}}};</script>
-</head><body>
-<div id="Header"><h1><a href="https://kexue.fm/">{SITE}</a></h1>
+    return _head(title, url) + f"""<div id="Header"><h1><a href="https://kexue.fm/">{SITE}</a></h1>
 <ul id="nav"><li><a href="https://kexue.fm/">首页</a></li><li><a href="https://kexue.fm/archives.html">归档</a></li></ul></div>
 <div id="Main"><div class="Post">
 <div class="PostHead"><h1 class="PostTitle"><a href="{url}">{title}</a></h1>
@@ -152,13 +157,7 @@ def current_page_html(path: Path, mathjax: int | None = None) -> str:
     category = html.escape(str(data.get("category") or ""))
     day = str(data.get("date", ""))
     faq = "https://kexue.fm/archives/6508#%E6%96%87%E7%AB%A0%E5%A6%82%E4%BD%95%E8%BD%AC%E8%BD%BD/%E5%BC%95%E7%94%A8"
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="UTF-8">
-<title>{title} - {SITE}</title>
-<link rel="canonical" href="{url}">
-<script type="text/javascript">window.MathJax = {{tex2jax: {{inlineMath: [['$','$']]}}}};</script>
-</head><body>
-<div id="Header"><div class="logo"><a href="https://kexue.fm/">{SITE}</a></div>
+    return _head(title, url) + f"""<div id="Header"><div class="logo"><a href="https://kexue.fm/">{SITE}</a></div>
 <ul id="nav"><li><a href="https://kexue.fm/">首页</a></li><li><a href="https://kexue.fm/archives.html">归档</a></li></ul>
 <form id="search" action="https://kexue.fm/search"><input name="s"><button>搜索</button></form></div>
 <div id="Main"><div class="Post">
