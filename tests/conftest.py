@@ -157,9 +157,10 @@ def serve_html(project: Path):
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One Debian Chromium for the whole run, without the background traffic this closed network refuses."""
+    """Debian's Chromium for one test module, without the background traffic this closed network
+    refuses.  Per module: Playwright's sync API cannot run while another module starts its own."""
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM),
