@@ -237,3 +237,40 @@ def test_rows_at_the_top_level_typeset_with_the_tex_layer(tmp_path) -> None:
                    capture_output=True, env=tex_sandbox_env(), check=True, timeout=120)
     text = subprocess.run(["pdftotext", str(tmp_path / "rows.pdf"), "-"], capture_output=True, text=True).stdout
     assert all(f"({n})" in text for n in range(1, 6)), text
+
+
+HEADING_ARTICLE = r"""---
+title: "标题里的公式"
+date: "2020-01-01"
+url: "https://kexue.fm/archives/90011"
+---
+
+开头的 $y$ 与 $z$。
+
+## 划掉的$\cancel{x}$与$y$与$\color{red}{z}$
+
+正文里的 $y$。
+"""
+
+
+@needs_tex
+def test_formulas_in_a_heading_typeset_and_its_bookmark_holds_their_tex(tmp_path) -> None:
+    r"""A heading's formulas go into the PDF's bookmarks as their TeX, not through hyperref's
+    string conversion: `\cancel{x}` there stopped the book's run, and the trace (placed at the
+    heading's end) blamed `$y$`, then `$\color{red}{z}$`, then `\cancel{x}`, each then verbatim in
+    the whole book."""
+    pypdf = pytest.importorskip("pypdf", reason="pypdf missing (a dev dependency: make .venv/.installed)")
+    project = new_project(tmp_path / "project")
+    (project / "sources").mkdir()
+    (project / "sources" / "heading.md").write_text(HEADING_ARTICLE, encoding="utf-8")
+    proc = _build_pdf(project, [str(project / "sources")])
+    assert proc.returncode == 0, proc.stderr
+    assert _kb111(proc) == []
+    assert "0 formulas verbatim" in proc.stderr + proc.stdout
+    titles = []
+
+    def walk(outline):
+        for item in outline:
+            walk(item) if isinstance(item, list) else titles.append(item.title)
+    walk(pypdf.PdfReader(project / "_build" / "pdf" / "kexue-book.pdf").outline)
+    assert r"划掉的\cancel{x}与y与\color{red}{z}" in titles, titles

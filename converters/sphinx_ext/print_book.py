@@ -155,6 +155,8 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 node.replace_self(nodes.literal(formula.tex, formula.tex))
             continue
         elif not formula.display:
+            if _in_title(node):
+                node.replace_self(nodes.raw("", _title_math(formula.tex), format="latex"))
             continue
         elif formula.numbered:
             label = f"equation:{node['docname']}:{tex_label(node['label'])}"
@@ -174,6 +176,24 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         # their line's end: the typeset page is the same as without them.
         node.children = [nodes.Text(f"{MARK}{formula_key(formula)}\n{latex_.strip()}{MARK}end\n")]
         node["nowrap"] = True
+
+
+def _in_title(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, nodes.title):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _title_math(tex: str) -> str:
+    """A formula in a heading: typeset in the heading (and the contents, the running head), its
+    TeX as text in the PDF's bookmark.  Sphinx writes `\\protect\\(…\\protect\\)`, which hyperref
+    expands into the bookmark's string: a formula that typesets (`\\cancel{x}`, `\\color{red}{x}`)
+    stopped the book's run there, and the trace, placed at the heading's end, blamed the heading's
+    last formula, often another one (then shown verbatim in the whole book)."""
+    return f"\\texorpdfstring{{\\protect\\({tex}\\protect\\)}}{{{latex(tex)}}}"
 
 
 def copy_tex_layer(app: Sphinx, exception) -> None:
