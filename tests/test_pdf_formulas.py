@@ -274,3 +274,21 @@ def test_formulas_in_a_heading_typeset_and_its_bookmark_holds_their_tex(tmp_path
             walk(item) if isinstance(item, list) else titles.append(item.title)
     walk(pypdf.PdfReader(project / "_build" / "pdf" / "kexue-book.pdf").outline)
     assert r"划掉的\cancel{x}与y与\color{red}{z}" in titles, titles
+
+
+@pytest.mark.parametrize("junk", ['[1, 2]', 'null', '"text"', '{"k": "ab"}', '{"k": [1]}', '{"k": {"a": 1}}',
+                                  '{"k": [true, "", 3]}', '{"k": [tr'])
+def test_a_damaged_verdict_cache_is_rebuilt(tmp_path, junk) -> None:
+    """Whatever the cache file holds (another tool's JSON, a cut write), the build reads it as
+    empty: `[1, 2]` or `null` raised AttributeError (the PDF build stopped with a traceback), and a
+    record `"ab"` was read as Verdict("a", "b"), a pass for a formula never checked."""
+    cache = VerdictCache(tmp_path)
+    cache.put("k", Verdict(False, "x"))
+    cache.save()
+    cache.path.write_text(junk, encoding="utf-8")
+    assert VerdictCache(tmp_path).verdicts == {}
+    again = VerdictCache(tmp_path)
+    again.put("k", Verdict(True))
+    again.save()
+    assert VerdictCache(tmp_path).get("k") == Verdict(True)
+    assert [p.name for p in cache.folder.iterdir()] == [cache.path.name]  # no temporary file left

@@ -175,8 +175,8 @@ class VerdictCache:
         self.verdicts: dict[str, Verdict] = {}
         if self.path.is_file():
             try:
-                self.verdicts = {k: Verdict(*v) for k, v in json.loads(self.path.read_text()).items()}
-            except (ValueError, TypeError):
+                self.verdicts = _verdicts(json.loads(self.path.read_text(encoding="utf-8")))
+            except ValueError:
                 self.verdicts = {}  # a damaged cache is rebuilt
         self.changed = False
 
@@ -194,11 +194,28 @@ class VerdictCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         for old in self.folder.glob("verdicts-*.json"):  # other environments' verdicts are stale
             if old != self.path:
-                old.unlink()
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({k: v.as_record() for k, v in self.verdicts.items()}, ensure_ascii=False))
-        tmp.replace(self.path)
+                old.unlink(missing_ok=True)  # another build may have removed it too
+        # A temporary file of this process's own: two builds saving at once each replace the
+        # cache whole (with one shared name, the second's replace found no file and its build failed).
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.folder, prefix=self.path.name,
+                                         suffix=".tmp", delete=False) as tmp:
+            tmp.write(json.dumps({k: v.as_record() for k, v in self.verdicts.items()}, ensure_ascii=False))
+        Path(tmp.name).replace(self.path)
         self.changed = False
+
+
+def _verdicts(data) -> dict[str, Verdict]:
+    """The verdicts of a cache file's JSON: {key: [ok, error]}; anything else means a damaged file
+    (ValueError).  A record such as `"ab"` read as Verdict("a", "b") would have passed a formula."""
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    verdicts = {}
+    for key, record in data.items():
+        if not (isinstance(record, list) and len(record) == 2 and isinstance(record[0], bool)
+                and isinstance(record[1], str)):
+            raise ValueError(f"not a verdict: {record!r}")
+        verdicts[key] = Verdict(*record)
+    return verdicts
 
 
 def record_failure(build_dir: Path, key: str, error: str) -> None:
