@@ -62,6 +62,10 @@ class Formula:
     display: bool
     numbered: bool = False
     rows: bool = False  # `align` & co. with each row's \tag written out (equations.row_text): held as it is
+    # In a heading (inline): typeset as elsewhere, but the book's run may fail on a heading as a
+    # whole (its bookmark, contents line, running head), and then all its formulas are verbatim
+    # there; a verdict of its own, so that the same formula elsewhere stays typeset.
+    heading: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,7 @@ def environment_digest() -> str:
 
 
 def formula_key(formula: Formula) -> str:
-    return hashlib.sha256(book_latex(formula).encode()).hexdigest()[:24]
+    return hashlib.sha256((("heading:" if formula.heading else "") + book_latex(formula)).encode()).hexdigest()[:24]
 
 
 class VerdictCache:
