@@ -158,6 +158,10 @@ latex_elements = {
     "fncychap": "",
     "fontpkg": r"""
 \usepackage[UTF8,heading=true,scheme=chinese,fontset=none]{ctex}
+% Text is typeset as written: no TeX ligatures (fontspec's default for the main and sans fonts
+% turns "x" into ”x”, `` into “, -- into –).  Sphinx's own fontenc key, which this book leaves
+% empty, says the same.
+\defaultfontfeatures[\rmfamily,\sffamily,\ttfamily]{}
 \setmainfont{Noto Serif CJK SC}[BoldFont={* Bold},AutoFakeSlant=0.2]
 \setsansfont{Noto Sans CJK SC}[BoldFont={* Bold},AutoFakeSlant=0.2]
 \setmonofont{Noto Sans Mono CJK SC}[Scale=0.9,AutoFakeSlant=0.2]
