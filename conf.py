@@ -194,8 +194,11 @@ latex_elements = {
 % sans-serif line is 13.2pt high: fancyhdr's 12pt would overfill the head box on many pages.
 \setlength{\headheight}{14pt}\addtolength{\topmargin}{-2pt}
 \makeatletter
-\fancypagestyle{normal}{\fancyhf{}\fancyhead[L]{\small\sffamily\nouppercase{\leftmark}}
-  \fancyhead[R]{\small\sffamily\nouppercase{\rightmark}}\fancyfoot[C]{\small\thepage}
+% A long title is cut with "…" to its share of the line (chapter 35 %, article 60 %): both
+% marks at full length printed over each other.
+\usepackage[breakall]{truncate}\renewcommand*{\TruncateMarker}{…}
+\fancypagestyle{normal}{\fancyhf{}\fancyhead[L]{\small\sffamily\truncate{0.35\headwidth}{\nouppercase{\leftmark}}}
+  \fancyhead[R]{\small\sffamily\truncate{0.6\headwidth}{\nouppercase{\rightmark}}}\fancyfoot[C]{\small\thepage}
   \renewcommand{\headrulewidth}{0.4pt}\renewcommand{\footrulewidth}{0pt}}
 \makeatother
 % A figure whose image is not in the book: a framed box with its caption.
