@@ -61,7 +61,9 @@ class PageFacts:
     pages_with_mathml: set[str] = field(default_factory=set)
 
     def read(self, name: str, data: bytes) -> None:
-        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+        # huge_tree: a page may hold MathML deeper than libxml2's default limit of 256 (x^{x^{…}}
+        # 300 deep, which MathJax converts); entities stay unresolved.
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
         for img in root.iter(f"{{{XHTML}}}img"):
             self.images += 1
             if not (img.get("alt") or "").strip():
