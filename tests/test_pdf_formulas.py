@@ -302,3 +302,11 @@ def test_a_damaged_verdict_cache_is_rebuilt(tmp_path, junk) -> None:
     again.save()
     assert VerdictCache(tmp_path).get("k") == Verdict(True)
     assert [p.name for p in cache.folder.iterdir()] == [cache.path.name]  # no temporary file left
+
+
+@needs_tex
+def test_a_commutative_diagram_passes_the_check(tmp_path) -> None:
+    """MathJax's amscd: `\\begin{CD}` (amscd.sty in the TeX layer).  Not a tex-forms page: with
+    it in the same PDF, pdftotext reads the dashed array's big parentheses as control codes."""
+    cd = Formula(r"\begin{CD} A @>f>> B \\ @VgVV @VVhV \\ C @>>k> D \end{CD}", True)
+    assert formula_verdicts([cd], tmp_path / "_build") == [Verdict(True)]
