@@ -158,6 +158,10 @@ latex_elements = {
     "fncychap": "",
     "fontpkg": r"""
 \usepackage[UTF8,heading=true,scheme=chinese,fontset=none]{ctex}
+% Text is typeset as written: no TeX ligatures (fontspec's default for the main and sans fonts
+% turns "x" into ”x”, `` into “, -- into –).  Sphinx's own fontenc key, which this book leaves
+% empty, says the same.
+\defaultfontfeatures[\rmfamily,\sffamily,\ttfamily]{}
 \setmainfont{Noto Serif CJK SC}[BoldFont={* Bold},AutoFakeSlant=0.2]
 \setsansfont{Noto Sans CJK SC}[BoldFont={* Bold},AutoFakeSlant=0.2]
 \setmonofont{Noto Sans Mono CJK SC}[Scale=0.9,AutoFakeSlant=0.2]
@@ -190,8 +194,11 @@ latex_elements = {
 % sans-serif line is 13.2pt high: fancyhdr's 12pt would overfill the head box on many pages.
 \setlength{\headheight}{14pt}\addtolength{\topmargin}{-2pt}
 \makeatletter
-\fancypagestyle{normal}{\fancyhf{}\fancyhead[L]{\small\sffamily\nouppercase{\leftmark}}
-  \fancyhead[R]{\small\sffamily\nouppercase{\rightmark}}\fancyfoot[C]{\small\thepage}
+% A long title is cut with "…" to its share of the line (chapter 35 %, article 60 %): both
+% marks at full length printed over each other.
+\usepackage[breakall]{truncate}\renewcommand*{\TruncateMarker}{…}
+\fancypagestyle{normal}{\fancyhf{}\fancyhead[L]{\small\sffamily\truncate{0.35\headwidth}{\nouppercase{\leftmark}}}
+  \fancyhead[R]{\small\sffamily\truncate{0.6\headwidth}{\nouppercase{\rightmark}}}\fancyfoot[C]{\small\thepage}
   \renewcommand{\headrulewidth}{0.4pt}\renewcommand{\footrulewidth}{0pt}}
 \makeatother
 % A figure whose image is not in the book: a framed box with its caption.

@@ -28,6 +28,7 @@ from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
 from .sphinx_ext.formula_check import MARK, Formula, environment_digest, formula_key, record_failure
+from .sphinx_ext.print_book import heading_formulas
 from .texsafety import tex_sandbox_env
 
 EPUB_FORMULAS = "epub-formulas.json"  # sphinx_ext/epub_book.py's REPORT
@@ -249,16 +250,20 @@ def _typeset_all(latex_dir: Path, stems: list[str], progress: Callable[[str], No
     return {stem: future.result() for future, stem in futures.items()}
 
 
-# The formulas the book's own xelatex run may blame, one after another, before giving up.
+# How many times the book's own xelatex run may be repeated, each after blaming the formula(s) it
+# failed on, before giving up.
 MAX_BLAMED = 20
 _FILE_LINE_ERROR = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+): (?P<message>.*)$")
 
 
-def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[str, str] | None:
-    """The formula that the failed run's first error is in: (its check key, the error with
+def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[list[str], str] | None:
+    """The formulas that the failed run's first error is in: (their check keys, the error with
     where it happened), or None when the error is not in a formula.  Display formulas sit
     between two marks (print_book.latex_formulas); an inline formula is the last `\\(` that
-    starts before the place on the line where TeX stopped (the log's `l.N` context)."""
+    starts before the place on the line where TeX stopped (the log's `l.N` context).  On a
+    heading's line TeX stops at the heading's end whichever formula broke it (its bookmark,
+    label or mark): every formula of the heading is blamed, as a heading formula (elsewhere the
+    same formulas stay typeset)."""
     lines = failure.log.splitlines()
     for n, text in enumerate(lines):
         m = _FILE_LINE_ERROR.match(text)
@@ -274,6 +279,9 @@ def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[str, str] 
     source = tex.read_text(encoding="utf-8").splitlines()
     if not 0 < line_no <= len(source):
         return None
+    in_heading = heading_formulas(source[line_no - 1])
+    if in_heading:
+        return [formula_key(Formula(text, False, heading=True)) for text in in_heading], error
     # A display formula whose marks enclose the line: its start mark ends a line before the
     # error's (after the text before the formula), its end mark ends its last line (which may
     # be the error's).  Looking up from the line before the error's, the first mark is its start.
@@ -281,7 +289,7 @@ def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[str, str] 
         if MARK in source[i]:
             key = source[i][source[i].index(MARK) + len(MARK):].strip()
             if key != "end":
-                return key, error
+                return [key], error
             break
     # An inline formula, before the point where TeX stopped: on the error's line, at the column
     # the log's `l.N` context ends; for a runaway argument, where the argument began (the log
@@ -308,7 +316,7 @@ def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[str, str] 
             break  # not past a display formula
         text = _inline_before(source[k], column)
         if text is not None:
-            return formula_key(Formula(text, False)), error
+            return [formula_key(Formula(text, False))], error
     return None
 
 
@@ -451,6 +459,7 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
     if progress:
         progress(f"pdf: typesetting {STEM}.tex{f' and {len(parts)} chapters' if parts else ''} with xelatex (latexmk)")
     blamed: list[str] = []
+    reruns = 0
     while True:
         try:
             typeset = _typeset_all(outdir, [STEM, *parts], progress)
@@ -459,10 +468,12 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
             # The last line of defence: a formula that passed the check but breaks the book's
             # run is recorded as failed, shown verbatim, and the LaTeX written and typeset again.
             found = blamed_formula(outdir, failure)
-            if found is None or found[0] in blamed or len(blamed) >= MAX_BLAMED:
+            if found is None or any(key in blamed for key in found[0]) or reruns >= MAX_BLAMED:
                 raise
-            blamed.append(found[0])
-            record_failure(build_dir, found[0], found[1])
+            reruns += 1
+            blamed.extend(found[0])
+            for key in found[0]:
+                record_failure(build_dir, key, found[1])
             if progress:
                 progress(f"pdf: a formula broke xelatex ({found[1]}); it is shown verbatim, typesetting again")
             for stem in [STEM, *parts]:  # the failed run's auxiliary files are incomplete

@@ -62,6 +62,10 @@ class Formula:
     display: bool
     numbered: bool = False
     rows: bool = False  # `align` & co. with each row's \tag written out (equations.row_text): held as it is
+    # In a heading (inline): typeset as elsewhere, but the book's run may fail on a heading as a
+    # whole (its bookmark, contents line, running head), and then all its formulas are verbatim
+    # there; a verdict of its own, so that the same formula elsewhere stays typeset.
+    heading: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,16 +158,18 @@ def _tex_version() -> str:
 
 
 def environment_digest() -> str:
-    """Everything besides the formula that decides a verdict."""
+    """Everything besides the formula that decides a verdict.  The version changes when the
+    book's LaTeX of a formula does (v3: a heading's formulas reach the bookmarks as text, so the
+    failures the book's run recorded for headings' formulas, often innocent ones, are dropped)."""
     h = hashlib.sha256()
-    for part in (CHECK_PREAMBLE, STY.read_text(encoding="utf-8"), _tex_version(), "check v2"):
+    for part in (CHECK_PREAMBLE, STY.read_text(encoding="utf-8"), _tex_version(), "check v3"):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:20]
 
 
 def formula_key(formula: Formula) -> str:
-    return hashlib.sha256(book_latex(formula).encode()).hexdigest()[:24]
+    return hashlib.sha256((("heading:" if formula.heading else "") + book_latex(formula)).encode()).hexdigest()[:24]
 
 
 class VerdictCache:
@@ -175,8 +181,8 @@ class VerdictCache:
         self.verdicts: dict[str, Verdict] = {}
         if self.path.is_file():
             try:
-                self.verdicts = {k: Verdict(*v) for k, v in json.loads(self.path.read_text()).items()}
-            except (ValueError, TypeError):
+                self.verdicts = _verdicts(json.loads(self.path.read_text(encoding="utf-8")))
+            except ValueError:
                 self.verdicts = {}  # a damaged cache is rebuilt
         self.changed = False
 
@@ -194,11 +200,28 @@ class VerdictCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         for old in self.folder.glob("verdicts-*.json"):  # other environments' verdicts are stale
             if old != self.path:
-                old.unlink()
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({k: v.as_record() for k, v in self.verdicts.items()}, ensure_ascii=False))
-        tmp.replace(self.path)
+                old.unlink(missing_ok=True)  # another build may have removed it too
+        # A temporary file of this process's own: two builds saving at once each replace the
+        # cache whole (with one shared name, the second's replace found no file and its build failed).
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.folder, prefix=self.path.name,
+                                         suffix=".tmp", delete=False) as tmp:
+            tmp.write(json.dumps({k: v.as_record() for k, v in self.verdicts.items()}, ensure_ascii=False))
+        Path(tmp.name).replace(self.path)
         self.changed = False
+
+
+def _verdicts(data) -> dict[str, Verdict]:
+    """The verdicts of a cache file's JSON: {key: [ok, error]}; anything else means a damaged file
+    (ValueError).  A record such as `"ab"` read as Verdict("a", "b") would have passed a formula."""
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    verdicts = {}
+    for key, record in data.items():
+        if not (isinstance(record, list) and len(record) == 2 and isinstance(record[0], bool)
+                and isinstance(record[1], str)):
+            raise ValueError(f"not a verdict: {record!r}")
+        verdicts[key] = Verdict(*record)
+    return verdicts
 
 
 def record_failure(build_dir: Path, key: str, error: str) -> None:

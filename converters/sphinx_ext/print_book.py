@@ -78,7 +78,8 @@ def _formula(node: nodes.Element) -> Formula:
     rows = row_text(node, "latex") if display else None
     if rows is not None:
         return Formula(rows, True, rows=True)
-    return Formula(node.astext(), display, display and bool(node.get("label")) and node.get("number") is not None)
+    return Formula(node.astext(), display, display and bool(node.get("label")) and node.get("number") is not None,
+                   heading=not display and _in_title(node))
 
 
 def check_formulas(app: Sphinx, env) -> None:
@@ -92,7 +93,7 @@ def check_formulas(app: Sphinx, env) -> None:
             where.append((docname, node.line, node.astext()))
     verdicts = formula_verdicts(formulas, Path(app.config.kexue_build_dir),
                                 progress=lambda line: logger.info(f"kexue-book: {line}"))
-    app.env.kexue_bad_formulas = {(f.tex, f.display) for f, v in zip(formulas, verdicts) if not v.ok}
+    app.env.kexue_bad_formulas = {(f.tex, f.display, f.heading) for f, v in zip(formulas, verdicts) if not v.ok}
     report, counts = [], {}
     for (docname, line, source), formula, verdict in zip(where, formulas, verdicts):
         count = counts.setdefault(docname, {"typeset": 0, "verbatim": 0})
@@ -145,7 +146,7 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     bad = getattr(app.env, "kexue_bad_formulas", set())
     for node in _math_nodes(doctree):
         formula = _formula(node)
-        verbatim = (formula.tex, formula.display) in bad
+        verbatim = (formula.tex, formula.display, formula.heading) in bad
         if formula.rows:  # align & co.: \tag (or \notag) and \label per row, no wrapper
             latex_ = _verbatim_rows(node) if verbatim else row_text(node, "latex", labelled=True)
         elif verbatim and not formula.numbered:
@@ -155,6 +156,8 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 node.replace_self(nodes.literal(formula.tex, formula.tex))
             continue
         elif not formula.display:
+            if formula.heading:
+                node.replace_self(nodes.raw("", _title_math(formula.tex), format="latex"))
             continue
         elif formula.numbered:
             label = f"equation:{node['docname']}:{tex_label(node['label'])}"
@@ -174,6 +177,41 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         # their line's end: the typeset page is the same as without them.
         node.children = [nodes.Text(f"{MARK}{formula_key(formula)}\n{latex_.strip()}{MARK}end\n")]
         node["nowrap"] = True
+
+
+def _in_title(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, nodes.title):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _title_math(tex: str) -> str:
+    """A formula in a heading: typeset in the heading (and the contents, the running head), its
+    TeX as text in the PDF's bookmark.  Sphinx writes `\\protect\\(…\\protect\\)`, which hyperref
+    expands into the bookmark's string: a formula that typesets (`\\cancel{x}`, `\\color{red}{x}`)
+    stopped the book's run there, and the trace, placed at the heading's end, blamed the heading's
+    last formula, often another one (then shown verbatim in the whole book).  A heading that still
+    breaks the run (`\\color{#ccc}` in nameref's label) has all its formulas blamed (heading_formulas)."""
+    return f"{_TITLE_MATH_START}{tex}{_TITLE_MATH_END}{latex(tex)}}}"
+
+
+_TITLE_MATH_START, _TITLE_MATH_END = "\\texorpdfstring{\\protect\\(", "\\protect\\)}{"
+
+
+def heading_formulas(line: str) -> list[str]:
+    """The TeX of each formula of a heading, from the heading's line of the .tex (_title_math)."""
+    found = []
+    at = line.find(_TITLE_MATH_START)
+    while at >= 0:
+        end = line.find(_TITLE_MATH_END, at + len(_TITLE_MATH_START))
+        if end < 0:
+            break
+        found.append(line[at + len(_TITLE_MATH_START):end])
+        at = line.find(_TITLE_MATH_START, end)
+    return found
 
 
 def copy_tex_layer(app: Sphinx, exception) -> None:
