@@ -97,23 +97,6 @@ def book_latex(formula: Formula) -> str:
     return wrap_displaymath(formula.tex, None, False)
 
 
-def _balanced(tex: str) -> bool:
-    depth = 0
-    escaped = False
-    for ch in tex:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
-
-
 # xdvipdfmx holds 256 levels of boxes in a page (DVI_STACK_DEPTH_MAX) and stops, leaving no PDF
 # of the book at all, when a page needs more; xelatex, and so the formula check, see nothing
 # wrong.  A formula's boxes nest at least as deep as its groups (`x^{x^{…}}` 300 deep needed 314),
@@ -122,9 +105,11 @@ MAX_NESTING = 100
 _NESTING_TOKEN = re.compile(r"\\(?:left|begin|right|end)(?![A-Za-z])|\\[A-Za-z]+|\\.|[{}]", re.S)
 
 
-def _nesting(tex: str) -> int:
-    """How deep groups, `\\left…\\right` and environments nest in `tex`."""
-    depth = deepest = 0
+def _structure(tex: str) -> tuple[bool, int]:
+    """Whether the braces of `tex` balance (never closing more than they opened), and how deep
+    groups, `\\left…\\right` and environments nest in it; one walk for both."""
+    depth = deepest = braces = 0
+    balanced = True
     for m in _NESTING_TOKEN.finditer(tex):
         token = m.group(0)
         if token in ("{", "\\left", "\\begin"):
@@ -132,16 +117,22 @@ def _nesting(tex: str) -> int:
             deepest = max(deepest, depth)
         elif token in ("}", "\\right", "\\end"):
             depth -= 1
-    return deepest
+        if token == "{":
+            braces += 1
+        elif token == "}":
+            braces -= 1
+            balanced = balanced and braces >= 0
+    return balanced and braces == 0, deepest
 
 
 def _refused(formula: Formula) -> Verdict | None:
     """Formulas never run: unbalanced braces would swallow the check document; a formula that
     reaches files is shown as code by the converter already (this covers hand-written pages);
     one nested deeper than a PDF page holds (`MAX_NESTING`)."""
-    if not _balanced(formula.tex):
+    balanced, deepest = _structure(formula.tex)
+    if not balanced:
         return Verdict(False, "unbalanced braces")
-    if _nesting(formula.tex) > MAX_NESTING:
+    if deepest > MAX_NESTING:
         return Verdict(False, f"nested more than {MAX_NESTING} deep (xdvipdfmx holds 256 levels of boxes)")
     found = unsafe_tex(formula.tex)
     if found:

@@ -119,9 +119,9 @@ def pdf_formula_counts(latex_dir: Path) -> dict[str, dict[str, int]] | None:
 # --- LaTeX output of formulas ----------------------------------------------------------------
 
 
-def verbatim_tex(tex: str) -> str:
-    """TeX source shown as typewriter text, whatever it contains (balanced or not)."""
-    return latex(tex)
+def verbatim_box(tex: str) -> str:
+    """TeX source as typewriter text in a formula's place (math mode), whatever it contains."""
+    return r"\text{\parbox{0.8\linewidth}{\raggedright\ttfamily\small " + latex(tex) + "}}"
 
 
 def _verbatim_rows(node: nodes.math_block) -> str:
@@ -132,8 +132,7 @@ def _verbatim_rows(node: nodes.math_block) -> str:
         number, label = node[ROWS][i], node[ROW_LABELS][i]
         mark = (f"\\tag{{{number}}}" + (f"\\label{{{latex_label(node, label)}}}" if label else "")
                 if number is not None else "\\notag")
-        rows.append(r"\text{\parbox{0.8\linewidth}{\raggedright\ttfamily\small "
-                    + verbatim_tex(texrows.bare(env.rows[i])) + "}}" + mark)
+        rows.append(verbatim_box(texrows.bare(env.rows[i])) + mark)
     return r"\begin{gather}" + r"\\".join(rows) + r"\end{gather}"
 
 
@@ -165,8 +164,7 @@ def latex_formulas(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             tag = latex(node.get("tag", str(node["number"])))
             if verbatim:  # verbatim, but keeping its number and the target of its \eqref
                 latex_ = (f"\\begin{{equation}}\\tag{{{tag}}}\\label{{{label}}}"
-                          r"\text{\parbox{0.8\linewidth}{\raggedright\ttfamily\small "
-                          + verbatim_tex(TAG.sub("", formula.tex)) + r"}}\end{equation}")
+                          + verbatim_box(TAG.sub("", formula.tex)) + r"\end{equation}")
             else:
                 latex_ = numbered_display(formula.tex, tag, label)
             node["label"] = None  # the \label is inside; Sphinx must not add one outside
