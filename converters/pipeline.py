@@ -19,14 +19,12 @@ from .transforms.naming import assign_docnames
 from .transforms.safety import guard_tex, resolve_links
 from .transforms.nesting import flatten_deep_nesting
 from .transforms.normalize import normalize_titles
-from .transforms.characters import replace_forbidden_characters
 from .transforms.series import build_chapters
 from .transforms.xrefs import learn_article_urls, link_articles
 
 
 def assemble(articles: list[Article], config: BookConfig, reporter: Reporter,
              book_dir: Path | None = None) -> Book:
-    articles = replace_forbidden_characters(articles, reporter)  # no control character XML forbids
     articles = normalize_titles(articles)   # titles on one line
     articles = flatten_deep_nesting(articles, reporter)  # no deeper than MyST reads, text kept
     articles = merge_duplicates(articles)   # one article per title, the fullest body

@@ -8,6 +8,7 @@ from typing import Callable
 
 from ..diagnostics import Code, Reporter, SkippedSource, SourceError
 from ..model import Article, SourcePos
+from ..transforms.characters import replace_forbidden_characters  # applied to what each reader made
 from .cache import Parsed, read_all
 from .feed import read_feed
 from .markdown import read_markdown
@@ -70,6 +71,9 @@ def parse_source(path: Path, shown: str) -> Parsed:
     reporter = Reporter()
     try:
         articles = READERS[path.suffix.lower()](path, reporter, shown)
+        # Here, not in pipeline.assemble: once per source, over the cores, and kept in the parse
+        # cache with its warning (walking every string of 1,000 articles at each convert cost 1 s).
+        articles = replace_forbidden_characters(articles, reporter)
     except SkippedSource as exc:  # one binary file never stops the book
         articles = []
         reporter.warn(Code.BINARY_SOURCE, str(exc).split(": ", 1)[1], SourcePos(shown, 1))
