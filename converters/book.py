@@ -168,7 +168,9 @@ def recover_rejected(book: Book, rejections: list, book_dir: Path) -> list[Diagn
     return diagnostics
 
 
-def write_book(pages: dict[str, str], out: Path) -> WriteReport:
+def write_book(pages: dict[str, str], out: Path, remove_others: bool = True) -> WriteReport:
+    """Write the pages that changed; with `remove_others`, remove the generated files that are
+    not among `pages` (False when `pages` are only the pages of a changed source)."""
     report = WriteReport()
     for rel, content in sorted(pages.items()):  # .md pages, .gitignore markers, generated.bib
         target = out / rel
@@ -182,7 +184,7 @@ def write_book(pages: dict[str, str], out: Path) -> WriteReport:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         report.written.append(rel)
-    if out.is_dir():
+    if out.is_dir() and remove_others:
         for path in sorted(out.rglob("*"), reverse=True):
             rel = path.relative_to(out).as_posix()
             if path.is_file() and not path.is_symlink() and rel not in pages and \

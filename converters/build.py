@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .formats import FORMATS, SPLIT_ABOVE  # noqa: F401 (SPLIT_ABOVE: the command line's)
 from .config import CONFIG_NAME
 from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
@@ -40,12 +41,9 @@ def math_engine_id() -> str:
 
 PROGRESS_ENV = "KEXUE_BOOK_PROGRESS"
 PHASE_MARK = "kexue-book-phase: "  # sphinx_ext/progress_lines.py's lines start so
-# Above this many articles `build` also writes one PDF per chapter (`--split auto`).
-SPLIT_ABOVE = 300
 CHAPTER_PDFS_ENV = "KEXUE_BOOK_CHAPTER_PDFS"  # conf.py adds a LaTeX document per chapter named here
 CHAPTERS = "chapters"  # pdf/chapters/<slug>.pdf, downloads/chapters/<slug>.pdf
 
-FORMATS = ("html", "pdf", "epub")
 STEM = "kexue-book"
 BUILDERS = {"html": "html", "pdf": "latex", "epub": "epub"}
 PDF_PACKAGES = "texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-lang-chinese latexmk fonts-noto-cjk"

@@ -11,10 +11,9 @@ from pathlib import Path
 
 from .book import recover_rejected
 from .convert import CACHE_DIR, ConvertResult, convert_book
-from .build import FORMATS, SPLIT_ABOVE, autobuild_command, build_format, epub_formulas_report, formats_for
+from .formats import FORMATS, SPLIT_ABOVE
 from .config import CONFIG_NAME, load_config
 from .diagnostics import KexueBookError, Reporter
-from .fidelity import check_book
 from .images import IMAGE_FOLDER, fetch_images
 from .model import Book, MathBlock, walk
 from .transforms.citations import cited_keys
@@ -199,6 +198,9 @@ def _check(args, project: Path) -> int:
         literal.update(r.docname for r in rejections)
         return recover_rejected(book, rejections, project / "book")
 
+    from .build import build_format, epub_formulas_report, formats_for  # Sphinx: imported when building
+    from .fidelity import check_book
+
     printed = [f for f in formats_for(args.format) if f != "html"]
     for fmt in printed:  # before the HTML, which is always built: a page recovered there is known
         result = build_format(project, fmt, project / "_build", strict=True, recover=recover)
@@ -249,6 +251,8 @@ def _check(args, project: Path) -> int:
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     project = args.project.resolve()
+    if args.command in ("build", "serve"):  # Sphinx: imported only when building
+        from .build import autobuild_command, build_format, formats_for
     reporter = Reporter()
     try:
         if args.command == "list":

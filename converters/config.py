@@ -272,7 +272,9 @@ def load_config(path: Path) -> BookConfig:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the book configuration ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        # libyaml's loader where PyYAML has it: the same safe loader, 10× faster (a convert after
+        # an edit reads this file and one source).
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (safe)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

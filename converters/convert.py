@@ -21,6 +21,7 @@ from .book import render_book, write_book
 from .config import BookConfig
 from .diagnostics import Code, Diagnostic, Reporter
 from .images import IMAGE_FOLDER
+from .incremental import Recorder, clear_state, convert_changed, load_state, save_state, sorted_diagnostics
 from .model import Book, SourcePos
 from .pipeline import assemble
 from .readers import collect_sources, parse_source, shown_path
@@ -50,21 +51,28 @@ class ConvertResult:
     cached: int = 0
     workers: int = 1
     seconds: dict[str, float] = field(default_factory=dict)  # per phase
+    incremental: int = 0  # > 0: only this many changed sources were read and written (incremental.py)
 
 
-def _inputs_digest(files: list[tuple[Path, str]], contents: list[str | None], config: BookConfig,
-                   book_dir: Path) -> str:
+def _others_digest(config: BookConfig, book_dir: Path) -> str:
+    """Everything convert reads besides the sources (and, through Digest, its own code)."""
     digest = Digest(STEP)
     if config.path is not None:
         digest.add_file(config.path, "config")
-    for (_, shown), content in zip(files, contents):
-        digest.add(shown, (content or "\0missing").encode())
     digest.add_file(book_dir / HAND_KEPT, HAND_KEPT)
     images = book_dir / IMAGE_FOLDER
     if images.is_dir():  # which copies exist decides local or remote; their bytes do not
         listing = sorted(f"{p.relative_to(images).as_posix()}\t{p.stat().st_size}"
                          for p in images.rglob("*") if p.is_file())
         digest.add("images", "\n".join(listing).encode())
+    return digest.hexdigest()
+
+
+def _inputs_digest(files: list[tuple[Path, str]], contents: list[str | None], others: str) -> str:
+    digest = Digest(STEP)
+    digest.add("others", others.encode())
+    for (_, shown), content in zip(files, contents):
+        digest.add(shown, (content or "\0missing").encode())
     return digest.hexdigest()
 
 
@@ -108,20 +116,48 @@ def convert_book(sources: list[Path], config: BookConfig, book_dir: Path, build_
     reporter = Reporter()
     files = [(path, shown_path(path)) for path in collect_sources(sources, reporter)]
     contents = [content_hash(path) for path, _ in files]  # each source read once: stamp and cache keys
-    digest = _inputs_digest(files, contents, config, book_dir)
+    others = _others_digest(config, book_dir)
+    digest = _inputs_digest(files, contents, others)
     if use_stamp:
         record = read_stamp(build_dir, STEP, digest)
         if record is not None:
             result = _from_record(record)
             result.seconds["check"] = time.monotonic() - started
             return result
+        result = _convert_changed(files, contents, digest, others, config, book_dir, build_dir, started)
+        if result is not None:
+            return result
     clear_stamp(build_dir, STEP)
+    clear_state(build_dir)
     with _cyclic_collector_paused():
-        return _convert(files, contents, digest, config, book_dir, build_dir, progress, reporter, started)
+        return _convert(files, contents, digest, others, config, book_dir, build_dir, progress, reporter, started)
 
 
-def _convert(files: list[tuple[Path, str]], contents: list[str | None], digest: str, config: BookConfig,
-             book_dir: Path, build_dir: Path, progress: Progress | None, reporter: Reporter,
+def _convert_changed(files: list[tuple[Path, str]], contents: list[str | None], digest: str, others: str,
+                     config: BookConfig, book_dir: Path, build_dir: Path, started: float) -> ConvertResult | None:
+    """Only the changed sources converted (incremental.py), when the last convert's pages are as
+    it left them and the changes touch nothing another page depends on; else None."""
+    record = read_stamp(build_dir, STEP, None)
+    state = load_state(build_dir, others) if record is not None else None
+    if state is None:
+        return None
+    changed = convert_changed(state, files, contents, config, book_dir, build_dir.joinpath(*CACHE_DIR))
+    if changed is None:
+        return None
+    result = _from_record(record)
+    result.skipped = False
+    result.diagnostics = changed.diagnostics
+    result.written, result.unchanged = len(changed.written), len(state.generated) - len(changed.written)
+    result.cached = result.files - changed.parsed
+    result.seconds = {"read": 0.0, "assemble": time.monotonic() - started, "write": 0.0}
+    result.incremental = changed.parsed
+    save_state(build_dir, state)
+    write_stamp(build_dir, STEP, digest, [book_dir / rel for rel in state.generated], _record(result))
+    return result
+
+
+def _convert(files: list[tuple[Path, str]], contents: list[str | None], digest: str, others: str,
+             config: BookConfig, book_dir: Path, build_dir: Path, progress: Progress | None, reporter: Reporter,
              started: float) -> ConvertResult:
     def read_progress(done: int, total: int) -> None:
         if progress:
@@ -130,7 +166,8 @@ def _convert(files: list[tuple[Path, str]], contents: list[str | None], digest: 
     articles, stats = read_all(files, parse_source, reporter, build_dir.joinpath(*CACHE_DIR), read_progress,
                                contents)
     read_done = time.monotonic()
-    book = assemble(articles, config, reporter, book_dir)
+    recorder = Recorder(files, contents, stats.articles)
+    book = assemble(articles, config, reporter, book_dir, recorder)
     assembled = time.monotonic()
     pages = render_book(book, config)
     report = write_book(pages, book_dir)
@@ -144,11 +181,15 @@ def _convert(files: list[tuple[Path, str]], contents: list[str | None], digest: 
     if book.works is not None and book.works.works:
         complete, title_only = completeness(book.works, book.works.hand_kept)
         citations = (len(book.works.works), complete, title_only)
+    diagnostics = sorted_diagnostics(reporter.diagnostics, files)
     result = ConvertResult([(c.slug, c.title, len(c.articles)) for c in book.chapters], len(book.articles),
                            citations, len(report.written), len(report.unchanged), len(report.removed),
-                           reporter.diagnostics, book=book, files=stats.files, cached=stats.cached,
+                           diagnostics, book=book, files=stats.files, cached=stats.cached,
                            workers=stats.workers)
     result.seconds = {"read": read_done - started, "assemble": assembled - read_done,
                       "write": time.monotonic() - assembled}
+    state = recorder.state
+    state.others, state.diagnostics, state.generated = others, diagnostics, sorted(pages)
+    save_state(build_dir, state)
     write_stamp(build_dir, STEP, digest, [book_dir / rel for rel in pages], _record(result))
     return result

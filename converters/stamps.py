@@ -77,13 +77,14 @@ def stamp_path(build_dir: Path, step: str) -> Path:
     return build_dir / STAMP_DIR / f"{step}.json"
 
 
-def read_stamp(build_dir: Path, step: str, digest: str) -> dict | None:
-    """The stamp's record when the inputs' digest matches and every output is as it was left."""
+def read_stamp(build_dir: Path, step: str, digest: str | None) -> dict | None:
+    """The stamp's record when the inputs' digest matches and every output is as it was left
+    (`digest` None: whatever the inputs were, for a step that redoes only what changed)."""
     try:
         stamp = json.loads(stamp_path(build_dir, step).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(stamp, dict) or stamp.get("digest") != digest:
+    if not isinstance(stamp, dict) or (digest is not None and stamp.get("digest") != digest):
         return None
     outputs = stamp.get("outputs", {})
     if not outputs or output_state([Path(p) for p in outputs]) != outputs:

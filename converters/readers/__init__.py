@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import Callable
@@ -10,21 +11,28 @@ from ..diagnostics import Code, Reporter, SkippedSource, SourceError
 from ..model import Article, SourcePos
 from ..transforms.characters import replace_forbidden_characters  # applied to what each reader made
 from .cache import Parsed, read_all
-from .feed import read_feed
-from .markdown import read_markdown
-from .seed_text import read_seed
-from .webpage import read_page
 
 Reader = Callable[[Path, Reporter, str], list[Article]]
-READERS: dict[str, Reader] = {
-    ".txt": read_seed,
-    ".md": read_markdown,
-    ".html": read_page,
-    ".htm": read_page,
-    ".xml": read_feed,
-    ".rss": read_feed,
-    ".atom": read_feed,
-}
+
+
+class _Readers(dict):
+    """Suffix → reader, each reader's module imported when a file of its format is first read:
+    a convert after an edit reads one Markdown file and need not load lxml and feedparser."""
+
+    def __getitem__(self, suffix: str) -> Reader:
+        module, name = super().__getitem__(suffix)
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+READERS: dict[str, Reader] = _Readers({
+    ".txt": ("seed_text", "read_seed"),
+    ".md": ("markdown", "read_markdown"),
+    ".html": ("webpage", "read_page"),
+    ".htm": ("webpage", "read_page"),
+    ".xml": ("feed", "read_feed"),
+    ".rss": ("feed", "read_feed"),
+    ".atom": ("feed", "read_feed"),
+})
 
 
 def shown_path(path: Path) -> str:
@@ -37,6 +45,8 @@ def shown_path(path: Path) -> str:
 
 def _page_assets(path: Path) -> bool:
     """A file in the `NAME_files/` folder a browser saves beside `NAME.html` (styles, scripts, images)."""
+    if "_files" not in str(path.parent):  # most files: no such folder above them
+        return False
     for folder in path.parents:
         if folder.name.endswith("_files") and any(
                 (folder.parent / (folder.name[:-len("_files")] + ext)).is_file() for ext in (".html", ".htm")):

@@ -18,7 +18,7 @@ import hashlib
 import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -76,6 +76,7 @@ class ReadStats:
     cached: int = 0
     parsed: int = 0
     workers: int = 1
+    articles: list[int] = field(default_factory=list)  # how many articles each file gave, in file order
 
 
 def content_hash(path: Path) -> str | None:
@@ -159,9 +160,10 @@ def _pickled(call) -> bytes:
 
 def read_all(files: list[tuple[Path, str]], parse_one: Callable[[Path, str], Parsed], reporter: Reporter,
              cache_dir: Path | None, progress: Callable[[int, int], None] | None = None,
-             contents: list[str | None] | None = None) -> tuple[list[Article], ReadStats]:
+             contents: list[str | None] | None = None, prune_others: bool = True) -> tuple[list[Article], ReadStats]:
     """Every file's articles in file order, its warnings replayed into `reporter` in the same order.
-    `contents`: the files' `content_hash`es when the caller has them already (convert.py)."""
+    `contents`: the files' `content_hash`es when the caller has them already (convert.py).
+    `prune_others`: remove the cached parses of files not read now (False when only some were read)."""
     stats = ReadStats(files=len(files))
     found: list[Parsed | None] = []
     keys: list[str | None] = []
@@ -197,7 +199,8 @@ def read_all(files: list[tuple[Path, str]], parse_one: Callable[[Path, str], Par
     articles: list[Article] = []
     for parsed in found:
         articles.extend(parsed.articles)
+        stats.articles.append(len(parsed.articles))
         reporter.diagnostics.extend(parsed.diagnostics)
-    if cache_dir is not None:
+    if cache_dir is not None and prune_others:
         prune(cache_dir, {k for k in keys if k})
     return articles, stats

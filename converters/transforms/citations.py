@@ -138,7 +138,7 @@ class Registry:
         return f"https://arxiv.org/abs/{arxiv}" if arxiv else None
 
 
-def _linked_titles(articles: list[Article]) -> dict[str, WorkRef]:
+def linked_titles(articles: list[Article]) -> dict[str, WorkRef]:
     """First pass: titles that some link identifies, so that unlinked mentions find their id."""
     found: dict[str, WorkRef] = {}
     for article in articles:
@@ -151,8 +151,48 @@ def _linked_titles(articles: list[Article]) -> dict[str, WorkRef]:
     return found
 
 
+class RegistryLog:
+    """What one article asked the registry and what it answered, in order: an article cites
+    the same way again when it asks the same questions, whatever else changed in it
+    (incremental.py replays the answers instead of citing the whole book again)."""
+
+    def __init__(self, registry: Registry | None = None, entries: list[tuple] | None = None):
+        self.registry = registry
+        self.entries: list[tuple] = [] if entries is None else entries
+        self._next = 0
+
+    def add(self, ref: WorkRef, url: str | None, docname: str) -> str:
+        question = ("add", ref.title, ref.arxiv, ref.openreview, ref.doi, url)
+        if self.registry is None:
+            return self._replay(question)
+        key = self.registry.add(ref, url, docname).key
+        self.entries.append((question, key))
+        return key
+
+    def url_of(self, key: str) -> str | None:
+        question = ("url", key)
+        if self.registry is None:
+            return self._replay(question)
+        url = self.registry.url_of(key)
+        self.entries.append((question, url))
+        return url
+
+    def _replay(self, question: tuple):
+        if self._next >= len(self.entries) or self.entries[self._next][0] != question:
+            raise ReplayMismatch(question)
+        self._next += 1
+        return self.entries[self._next - 1][1]
+
+    def replayed_all(self) -> bool:
+        return self._next == len(self.entries)
+
+
+class ReplayMismatch(Exception):
+    """The article asks the registry something it did not ask last time."""
+
+
 class _Citer:
-    def __init__(self, registry: Registry, linked: dict[str, WorkRef], docname: str):
+    def __init__(self, registry: RegistryLog, linked: dict[str, WorkRef], docname: str):
         self.registry, self.linked, self.docname = registry, linked, docname
 
     def rewrite(self, inlines: list[Inline]) -> list[Inline]:
@@ -164,8 +204,8 @@ class _Citer:
                     out.append(node)
                     continue
                 ref.title = latin_title(plain_text(node.children))
-                work = self.registry.add(ref, node.url, self.docname)
-                out += [node, Citation(work.key)]
+                key = self.registry.add(ref, node.url, self.docname)
+                out += [node, Citation(key)]
             elif isinstance(node, Text):
                 out.extend(self._titles_in_text(node.text))
             elif isinstance(node, (Strong, Emph)):
@@ -185,22 +225,34 @@ class _Citer:
             ref = WorkRef(title=title)
             if (linked := self.linked.get(title_key(title))) is not None:
                 ref = WorkRef(title=title, arxiv=linked.arxiv, openreview=linked.openreview, doi=linked.doi)
-            work = self.registry.add(ref, None, self.docname)
+            key = self.registry.add(ref, None, self.docname)
             if m.start() > pos:
                 out.append(Text(text[pos:m.start()]))
-            url = self.registry.url_of(work.key)
+            url = self.registry.url_of(key)
             shown = Text(m.group(0))
-            out += [Link(url, [shown]) if url else shown, Citation(work.key)]
+            out += [Link(url, [shown]) if url else shown, Citation(key)]
             pos = m.end()
         if pos < len(text) or not out:
             out.append(Text(text[pos:]))
         return out
 
 
-def cite_works(articles: list[Article], registry: Registry) -> Registry:
-    linked = _linked_titles(articles)
+def cite_article(article: Article, log: RegistryLog, linked: dict[str, WorkRef]) -> None:
+    rewrite_inlines(article.body, _Citer(log, linked, article.docname).rewrite)
+
+
+def cite_works(articles: list[Article], registry: Registry, logs: dict[str, RegistryLog] | None = None,
+               linked: dict[str, WorkRef] | None = None) -> Registry:
+    """Cite the works of every article, in order.  `logs` receives each page's registry log and
+    `linked` the titles some link identifies, when given (incremental.py keeps both)."""
+    found = linked_titles(articles)
+    if linked is not None:
+        linked.update(found)
     for article in articles:
-        rewrite_inlines(article.body, _Citer(registry, linked, article.docname).rewrite)
+        log = RegistryLog(registry)
+        cite_article(article, log, found)
+        if logs is not None:
+            logs[article.docname] = log
     return registry
 
 
@@ -212,4 +264,5 @@ def cited_keys(article: Article) -> list[str]:
     return keys
 
 
-__all__ = ["Registry", "KnownEntry", "Work", "WorkRef", "cite_works", "cited_keys", "identify", "latin_title"]
+__all__ = ["Registry", "RegistryLog", "ReplayMismatch", "KnownEntry", "Work", "WorkRef", "cite_article", "cite_works",
+           "cited_keys", "identify", "latin_title", "linked_titles"]

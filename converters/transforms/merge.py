@@ -47,7 +47,7 @@ def merge_group(copies: list[Article]) -> Article:
     return merged
 
 
-def _opening(article: Article, length: int) -> str:
+def opening(article: Article, length: int) -> str:
     """The first `length` letters of the article's text, punctuation and markup folded away."""
     text = ""
     for block in article.body:
@@ -61,11 +61,11 @@ def _opening(article: Article, length: int) -> str:
 def _find_full_article(excerpt: Article, candidates: list[Article]) -> Article | None:
     """An untitled excerpt is the opening of a full article when its first words stand
     near the start of that article (a scrape may drop a word or a link's text)."""
-    probe = _opening(excerpt, 24)
+    probe = opening(excerpt, 24)
     if len(probe) < 12:
         return None
     for candidate in candidates:
-        if probe in _opening(candidate, 160):
+        if probe in opening(candidate, 160):
             return candidate
     return None
 

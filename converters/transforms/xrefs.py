@@ -16,14 +16,22 @@ _BOOK_TITLE = re.compile(r"《([^《》]{2,120})》")
 
 
 class ArticleIndex:
-    def __init__(self, articles: list[Article]):
-        self.by_title = {title_key(a.meta.title): a for a in articles if not a.untitled}
-        self.by_id = {aid: a for a in articles if (aid := archive_id(a.meta.url))}
+    """The book's pages by normalised title and by archive id.  It holds page names, not
+    articles, so that a convert that reads only a changed article can link it with the
+    index of the last convert (incremental.py)."""
 
-    def find_title(self, title: str) -> Article | None:
+    def __init__(self, by_title: dict[str, str], by_id: dict[str, str]):
+        self.by_title, self.by_id = by_title, by_id
+
+    @classmethod
+    def of(cls, articles: list[Article]) -> "ArticleIndex":
+        return cls({title_key(a.meta.title): a.docname for a in articles if not a.untitled},
+                   {aid: a.docname for a in articles if (aid := archive_id(a.meta.url))})
+
+    def find_title(self, title: str) -> str | None:
         return self.by_title.get(title_key(title))
 
-    def find_url(self, url: str) -> Article | None:
+    def find_url(self, url: str) -> str | None:
         aid = archive_id(url)
         return self.by_id.get(aid) if aid else None
 
@@ -48,11 +56,11 @@ def _link_titles(text: str, index: ArticleIndex, current: Article) -> list[Inlin
     pos = 0
     for m in _BOOK_TITLE.finditer(text):
         target = index.find_title(m.group(1))
-        if target is None or target is current:
+        if target is None or target == current.docname:
             continue
         if m.start() > pos:
             out.append(Text(text[pos:m.start()]))
-        out.append(DocRef(target.docname, [Text(m.group(0))]))
+        out.append(DocRef(target, [Text(m.group(0))]))
         pos = m.end()
     if not out:
         return None
@@ -71,8 +79,8 @@ def _rewrite(inlines: list[Inline], index: ArticleIndex, current: Article) -> li
             out.append(node)
         elif isinstance(node, Link):
             target = index.find_url(node.url)
-            if target is not None and target is not current:
-                out.append(DocRef(target.docname, node.children))
+            if target is not None and target != current.docname:
+                out.append(DocRef(target, node.children))
             else:
                 out.append(node)
         else:
@@ -80,8 +88,9 @@ def _rewrite(inlines: list[Inline], index: ArticleIndex, current: Article) -> li
     return out
 
 
-def link_articles(articles: list[Article]) -> None:
-    index = ArticleIndex(articles)
+def link_articles(articles: list[Article], index: ArticleIndex | None = None) -> None:
+    """Links to the book's pages; `index` of the whole book when `articles` are only some of it."""
+    index = index or ArticleIndex.of(articles)
     for article in articles:
         # _rewrite recurses into emphasis itself and never into links: no link inside another.
         rewrite_inlines(article.body, lambda inlines, a=article: _rewrite(inlines, index, a))

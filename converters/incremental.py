@@ -1,0 +1,250 @@
+"""Convert after an edit: only the changed sources are read, transformed and written.
+
+What a page depends on, explicitly:
+
+* its own source (read, then the per-source and per-article steps of pipeline.py);
+* the book-wide decisions about it: its metadata after url learning and chapters, its page
+  name, its place in the book (`Decisions`);
+* the link index of the book (normalised title → page, archive id → page);
+* the answers the citation registry gave it (`RegistryLog`: the keys of the works it cites and
+  the addresses of works it names without a link) and the titles some link identifies.
+
+The book-wide steps read from a source only its *interface* (`interface`): the metadata, the
+flags, the opening words (an untitled excerpt is merged into the article it opens) and its
+links with their text (they teach urls and identify works).  When a changed source's interface
+is the one the last convert recorded, and it was merged with no other source, every book-wide
+decision is the same as last time: the landing page, the chapter pages, the bibliography and
+every other article's page are unchanged, and only the changed source's pages are written.
+Its citations are replayed against the registry's recorded answers; an article that asks the
+registry anything new (a new work, a work cited in another order) takes the whole-book path,
+as does anything else that changed: a source added or removed, kexue-book.yaml, the hand-kept
+bibliography, the local images, the code.  tests/test_incremental.py proves the result equal
+to a whole-book convert, page for page and warning for warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .book import write_book
+from .config import BookConfig
+from .diagnostics import Code, Diagnostic, Reporter
+from .model import Article, Book, Link, Meta, SourcePos, plain_text, walk
+from .pipeline import per_article, per_page, per_source
+from .readers import parse_source, shown_path
+from .readers.cache import read_all
+from .transforms.citations import RegistryLog, ReplayMismatch, WorkRef, cite_article
+from .transforms.merge import merge_duplicates, opening
+from .transforms.xrefs import ArticleIndex
+from .writers.myst import GENERATOR, write_myst
+
+STATE = ("cache", "convert-state.pickle")  # under _build/
+_OPENING = 160  # letters of the opening an untitled excerpt is looked for in (merge.py)
+
+
+def interface(article: Article) -> str:
+    """The digest of what the book-wide steps read from an article."""
+    links = [(node.url, plain_text(node.children)) for node in walk(article.body) if isinstance(node, Link)]
+    facts = (repr(article.meta), article.untitled, article.excerpt, opening(article, _OPENING), links)
+    return hashlib.sha256(repr(facts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class SourceState:
+    content: str | None  # the file's content hash (readers/cache.py)
+    interfaces: list[str]  # one per article it gave, in file order, as the merge step saw them
+    group: int  # its merge group: the sources whose copies of articles were merged together
+
+
+@dataclass
+class Group:
+    sources: list[str]  # in file order
+    pages: list[str]  # the page names of the articles merged from them, in the book's merge order
+
+
+@dataclass
+class Decisions:
+    """What the book-wide steps decided for one article."""
+
+    meta: Meta
+    slug: str
+    docname: str
+    merged: int  # its place among the merged articles (the order the per-article steps saw)
+    order: int  # its place among the book's articles
+    interface: str  # of the merged article: what the book-wide steps read from it
+    registry: list[tuple]  # the registry's answers (RegistryLog.entries)
+
+
+@dataclass
+class State:
+    others: str  # digest of all a convert reads besides the sources
+    sources: dict[str, SourceState]  # by the name shown in messages, in file order
+    groups: list[Group]
+    articles: dict[str, Decisions]  # by page name
+    by_title: dict[str, str]
+    by_id: dict[str, str]
+    linked: dict[str, WorkRef]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    generated: list[str] = field(default_factory=list)  # every file convert wrote, relative to book/
+
+
+class Recorder:
+    """The pipeline.Trace of a whole-book convert: records the State."""
+
+    def __init__(self, files: list[tuple[Path, str]], contents: list[str | None], counts: list[int]):
+        self.files, self.contents, self.counts = files, contents, counts
+        self.state: State | None = None
+
+    def before_book_steps(self, read: list[Article], kept: list[Article]) -> None:
+        shown = [name for _, name in self.files]
+        self.interfaces: dict[str, list[str]] = {}
+        known: dict[int, str] = {}  # an article merged with no other is the same object before and after
+        start = 0
+        for name, count in zip(shown, self.counts):
+            self.interfaces[name] = [known.setdefault(id(a), interface(a)) for a in read[start:start + count]]
+            start += count
+        # Merge groups: sources joined by an article merged from their copies (union-find).
+        parent = {name: name for name in shown}
+
+        def root(name: str) -> str:
+            while parent[name] != name:
+                parent[name] = parent[parent[name]]
+                name = parent[name]
+            return name
+        for article in kept:
+            names = [pos.path for pos in article.sources if pos.path in parent]
+            for other in names[1:]:
+                parent[root(other)] = root(names[0])
+        self.kept = kept
+        self.kept_interfaces = [known[id(a)] if id(a) in known else interface(a) for a in kept]
+        self.root = {name: root(name) for name in shown}
+
+    def after_book_steps(self, book: Book, index: ArticleIndex, linked: dict, logs: dict[str, RegistryLog]) -> None:
+        order = {id(a): k for k, a in enumerate(book.articles)}
+        articles = {a.docname: Decisions(a.meta, a.slug, a.docname, m, order[id(a)], self.kept_interfaces[m],
+                                         logs[a.docname].entries)
+                    for m, a in enumerate(self.kept)}
+        number: dict[str, int] = {}
+        groups: list[Group] = []
+        for name in self.root:
+            if self.root[name] not in number:
+                number[self.root[name]] = len(groups)
+                groups.append(Group([], []))
+            groups[number[self.root[name]]].sources.append(name)
+        for article in self.kept:
+            first = next((pos.path for pos in article.sources if pos.path in self.root), None)
+            if first is None:  # no source of this book (cannot happen: every article has its file)
+                raise ValueError(f"article without a source: {article.meta.title}")
+            groups[number[self.root[first]]].pages.append(article.docname)
+        sources = {name: SourceState(content, self.interfaces[name], number[self.root[name]])
+                   for (_, name), content in zip(self.files, self.contents)}
+        self.state = State("", sources, groups, articles, index.by_title, index.by_id, linked)
+
+
+def state_path(build_dir: Path) -> Path:
+    return build_dir.joinpath(*STATE)
+
+
+def load_state(build_dir: Path, others: str) -> State | None:
+    try:
+        with state_path(build_dir).open("rb") as f:
+            state = pickle.load(f)
+    except Exception:  # noqa: BLE001 - missing, damaged or written by other code: convert it all
+        return None
+    return state if isinstance(state, State) and state.others == others else None
+
+
+def save_state(build_dir: Path, state: State) -> None:
+    path = state_path(build_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(tmp, path)
+
+
+def clear_state(build_dir: Path) -> None:
+    state_path(build_dir).unlink(missing_ok=True)
+
+
+def sorted_diagnostics(diagnostics: list[Diagnostic], files: list[tuple[Path, str]]) -> list[Diagnostic]:
+    """Warnings grouped by source, in file order (each source's in the order they were raised),
+    then those about other files by name: the same order whichever sources were read."""
+    order = {shown: k for k, (_, shown) in enumerate(files)}
+
+    def key(d: Diagnostic) -> tuple:
+        if d.pos is None:
+            return (0, 0, "", 0)
+        if d.pos.path in order:
+            return (1, order[d.pos.path], "", 0)
+        return (2, 0, d.pos.path, d.pos.line)
+    return sorted(diagnostics, key=key)
+
+
+@dataclass
+class Changed:
+    """What a convert of the changed sources alone did."""
+
+    diagnostics: list[Diagnostic]
+    written: list[str]
+    unchanged: list[str]
+    parsed: int
+
+
+def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[str | None], config: BookConfig,
+                    book_dir: Path, cache_dir: Path) -> Changed | None:
+    """Read, transform and write only the sources whose content changed since `state` (with the
+    sources their articles were merged with); None when a whole-book convert is needed (see the
+    module's docstring).  Updates `state`."""
+    if [shown for _, shown in files] != list(state.sources):
+        return None
+    changed = [k for k, (_, shown) in enumerate(files) if contents[k] != state.sources[shown].content]
+    if not changed:
+        return None
+    groups = sorted({state.sources[files[k][1]].group for k in changed})
+    names = {name for g in groups for name in state.groups[g].sources}
+    involved = [k for k, (_, shown) in enumerate(files) if shown in names]
+    docnames = sorted((d for g in groups for d in state.groups[g].pages), key=lambda d: state.articles[d].merged)
+    reporter = Reporter()
+    read, stats = read_all([files[k] for k in involved], parse_source, reporter, cache_dir,
+                           contents=[contents[k] for k in involved], prune_others=False)
+    read = per_source(read, reporter)
+    merged = per_article(merge_duplicates(read), config, reporter)
+    start = 0
+    for k, count in zip(involved, stats.articles):  # what the merge step saw of each source
+        if [interface(a) for a in read[start:start + count]] != state.sources[files[k][1]].interfaces:
+            return None
+        start += count
+    if [interface(a) for a in merged] != [state.articles[d].interface for d in docnames]:
+        return None
+    for article, docname in zip(merged, docnames):
+        decided = state.articles[docname]
+        article.meta, article.slug, article.docname = decided.meta, decided.slug, decided.docname
+    articles = sorted(merged, key=lambda a: state.articles[a.docname].order)
+
+    def cite(pages: list[Article]) -> None:
+        for article in pages:
+            log = RegistryLog(entries=state.articles[article.docname].registry)
+            cite_article(article, log, state.linked)
+            if not log.replayed_all():
+                raise ReplayMismatch("fewer questions")
+
+    try:
+        per_page(articles, reporter, ArticleIndex(state.by_title, state.by_id), cite, book_dir)
+    except ReplayMismatch:
+        return None
+    pages = {f"{a.docname}.md": write_myst(a) for a in articles}
+    report = write_book(pages, book_dir, remove_others=False)
+    for rel in report.kept:
+        reporter.warn(Code.PAGE_KEPT, "not a page convert wrote (its front matter does not say 'generator: "
+                      f"{GENERATOR}'): kept as it is, and the generated {rel} is not written",
+                      SourcePos(shown_path(book_dir / rel), 1))
+    replaced = names | {shown_path(book_dir / rel) for rel in pages}
+    kept = [d for d in state.diagnostics if d.pos is None or d.pos.path not in replaced]
+    state.diagnostics = sorted_diagnostics(kept + reporter.diagnostics, files)
+    for k in changed:
+        state.sources[files[k][1]].content = contents[k]
+    return Changed(state.diagnostics, report.written, report.unchanged, len(changed))

@@ -1,0 +1,144 @@
+"""Convert after an edit (converters/incremental.py) equals a whole-book convert.
+
+Each edit below is made to a project converted before; the project is converted again (the
+changed sources alone, or the whole book when the edit touches what other pages depend on)
+and compared with a fresh project converted from the same sources once: every file of book/
+byte for byte, and every warning.  The edits are those an author makes: text added, a formula
+with a label and its \\eqref, a citation, a link to another article, a new title, a first
+paragraph rewritten, a scrape edited, a file added, and one edit after another.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from converters.config import CONFIG_NAME, load_config
+from converters.convert import ConvertResult, convert_book
+
+from conftest import CORPUS, ROOT, new_project
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS} (it lives in shared/)")
+
+
+def _convert(project: Path, monkeypatch) -> ConvertResult:
+    monkeypatch.chdir(project)  # sources are named relative to the working directory in warnings
+    config = load_config(project / CONFIG_NAME)
+    return convert_book([project / "sources"], config, project / "book", project / "_build")
+
+
+def _files(book: Path) -> dict[str, bytes]:
+    return {p.relative_to(book).as_posix(): p.read_bytes() for p in sorted(book.rglob("*")) if p.is_file()}
+
+
+def _project(dest: Path) -> Path:
+    project = new_project(dest)
+    sources = project / "sources"
+    sources.mkdir()
+    for path in sorted(CORPUS.glob("*.md")):
+        shutil.copy(path, sources / path.name)
+    for path in sorted((ROOT / "sources").glob("*.txt"))[:2]:  # listing scrapes: excerpts merged into articles
+        shutil.copy(path, sources / path.name)
+    return project
+
+
+def _append(name: str, text: str):
+    def edit(sources: Path) -> None:
+        with (sources / name).open("a", encoding="utf-8") as f:
+            f.write(text)
+    return edit
+
+
+def _replace(name: str, old: str, new: str):
+    def edit(sources: Path) -> None:
+        path = sources / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return edit
+
+
+def _scrape_edit(sources: Path) -> None:
+    path = sorted(sources.glob("*.txt"))[0]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(len(lines) // 2, "这一行是测试在列表页里加上的文字。")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _new_file(sources: Path) -> None:
+    (sources / "99999.md").write_text('---\ntitle: "新的一篇"\ndate: "2024-01-02"\nurl: '
+                                      '"https://kexue.fm/archives/99999"\n---\n\n新文章的正文。\n', encoding="utf-8")
+
+
+# (name, edit, whether only the changed source is converted)
+EDITS = [
+    ("text appended", _append("8404.md", "\n\n加上的一段，有公式$x_1+y_2$。\n"), True),
+    ("labelled formula and its eqref", _append("7381.md", "\n\n$$a+b=c\\label{eq:new-one}$$\n\n由\\eqref{eq:new-one}可知。\n"), True),
+    ("an unknown eqref (a warning of that source)", _append("7381.md", "\n\n见\\eqref{eq:nowhere}。\n"), True),
+    ("a warning taken away again", _replace("7381.md", "见\\eqref{eq:nowhere}。", "见上文。"), True),
+    ("a paper cited again, as before", _append("5716.md", "\n\n再看[《On Unifying Deep Generative Models》](https://papers.cool/arxiv/1706.00550)。\n"), False),
+    ("a new paper cited", _append("8404.md", "\n\n参考[《A New Paper》](https://arxiv.org/abs/2101.00001)。\n"), False),
+    ("a link to another article", _append("9152.md", "\n\n另见[《变分自编码器（七）：球面上的VAE（vMF-VAE）》](https://kexue.fm/archives/8404)。\n"), False),
+    ("a title changed", _replace("10563.md", "title: \"", "title: \"改过的标题："), False),
+    ("the first paragraph rewritten", _replace("4493.md", "\n\n", "\n\n开头加上的几个字。", ), False),
+    ("a listing scrape edited", _scrape_edit, None),
+    ("a source added", _new_file, False),
+    ("text appended again", _append("8404.md", "\n\n又加上的一段。\n"), True),
+]
+
+
+def test_a_convert_after_each_edit_equals_a_whole_book_convert(tmp_path: Path, monkeypatch) -> None:
+    project = _project(tmp_path / "edited")
+    first = _convert(project, monkeypatch)
+    assert first.incremental == 0 and not first.skipped
+    for k, (name, edit, incremental) in enumerate(EDITS):
+        edit(project / "sources")
+        result = _convert(project, monkeypatch)
+        if incremental is not None:
+            assert (result.incremental > 0) == incremental, name
+        fresh = tmp_path / f"fresh{k}"
+        new_project(fresh)
+        shutil.copytree(project / "sources", fresh / "sources")
+        cold = _convert(fresh, monkeypatch)
+        assert cold.incremental == 0
+        assert _files(project / "book") == _files(fresh / "book"), name
+        assert [str(d) for d in result.diagnostics] == [str(d) for d in cold.diagnostics], name
+        assert (result.chapters, result.articles, result.citations) == (cold.chapters, cold.articles,
+                                                                        cold.citations), name
+        again = _convert(project, monkeypatch)
+        assert again.skipped and [str(d) for d in again.diagnostics] == [str(d) for d in cold.diagnostics], name
+
+
+def test_only_the_changed_page_is_written(tmp_path: Path, monkeypatch) -> None:
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    before = {p: p.stat().st_mtime_ns for p in (project / "book").rglob("*.md")}
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    result = _convert(project, monkeypatch)
+    assert result.incremental == 1 and result.written == 1
+    touched = [p for p, t in before.items() if p.stat().st_mtime_ns != t]
+    assert [p.name for p in touched] == ["a8404.md"]
+    assert "加上的一段" in touched[0].read_text(encoding="utf-8")
+
+
+def test_a_page_edited_by_hand_makes_the_whole_book_convert(tmp_path: Path, monkeypatch) -> None:
+    """The last convert's pages must be as it left them for it to write only one."""
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    chapter_page = next((project / "book").glob("*/index.md"))
+    chapter_page.write_text(chapter_page.read_text(encoding="utf-8") + "\n手改的。\n", encoding="utf-8")
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    result = _convert(project, monkeypatch)
+    assert result.incremental == 0
+    assert "手改的" not in chapter_page.read_text(encoding="utf-8")
+
+
+def test_a_changed_configuration_makes_the_whole_book_convert(tmp_path: Path, monkeypatch) -> None:
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    config = project / CONFIG_NAME
+    config.write_text(config.read_text(encoding="utf-8").replace("科学空间", "科学空间书", 1), encoding="utf-8")
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    assert _convert(project, monkeypatch).incremental == 0
