@@ -5,8 +5,10 @@ Copy k of an article gets a distinct title (「…（副本k）」 appended, so 
 its series), a distinct url (`/archives/<id><k>`), a year moved back by k mod 12 (so that
 a large chapter spans many years, as the blog does), links to the other articles of the
 corpora rewritten to the same copy's urls (so the copies link to each other as the originals
-do), and distinct formulas: every formula of copy k ends with the constant `\\,{}^{(k)}`.
-Copy 0 is the article itself.
+do), and distinct formulas: every formula of copy k ends with the constant
+`\\mkern{k}mu\\mkern-{k}mu` (k mu of space and back again: text of its own, no width, so that a
+copy typesets exactly as its original, with no Overfull box the original has not; a visible
+`\\,{}^{(k)}` made one in a 24-article PDF).  Copy 0 is the article itself.
 
 Why distinct formulas: the blog never repeats a page's formulas a thousand times, and the
 book caches work per formula (the PDF's xelatex verdicts, converters/sphinx_ext/formula_check.py;
@@ -70,8 +72,9 @@ _COMMENT = re.compile(r"(?<!\\)(?:\\\\)*%")
 
 
 def marker(k: int) -> str:
-    """The constant that makes copy k's formulas its own (valid in any math mode)."""
-    return f"\\,{{}}^{{({k})}}"
+    """The constant that makes copy k's formulas its own: valid in any math mode (TeX and
+    MathJax), of no width, and free of what Markdown would read (no escapable punctuation)."""
+    return f"\\mkern{k}mu\\mkern-{k}mu"
 
 
 @dataclass
