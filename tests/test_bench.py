@@ -100,13 +100,16 @@ def test_the_constant_goes_into_the_last_row_and_never_into_code_or_references()
         "行内$a_1$与`$code$`，引用$\\eqref{eq:x}$，价格\\$5。",
         "\\begin{align}x &= 1 \\label{eq:x}\\\\", "y &= 2\\\\", "\\end{align}",
         "", "```", "$$not math$$", "```", "",
-        "$$\\begin{array}{cc}1 & 2\\end{array}$$", ""])
+        "$$\\begin{array}{cc}1 & 2\\end{array}$$", "", "$$E = mc^2\\tag{8}$$", "",
+        "由$(8)$式与$(9)$可知。", ""])
     copied = copy_article(source, "1", 4, {"1"})
     m = marker(4)
     assert f"$a_1{m}$" in copied and "`$code$`" in copied and "$\\eqref{eq:x}$" in copied
     assert f"y &= 2{m}\\\\\n\\end{{align}}" in copied  # the last row, not a new empty one
     assert "\\label{eq:x}\\\\" in copied and "$$not math$$" in copied
     assert f"\\begin{{array}}{{cc}}1 & 2{m}\\end{{array}}$$" in copied
+    assert f"E = mc^2\\tag{{8}}{m}$$" in copied
+    assert "$(8)$式" in copied and f"$(9){m}$" in copied  # a citation of \\tag{8}; (9) is a formula
     assert 'url: "https://kexue.fm/archives/1004"' in copied and "（副本4）" in copied
 
 
