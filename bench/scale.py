@@ -282,7 +282,9 @@ def measure(n: int, work: Path, skip: set[str], corpus: list[Path] | None = None
         print(f"  pdf one changed: {len(retypeset)} of {len(after)} documents typeset again: "
               f"{', '.join(retypeset) or 'none'} (the edited article is in {docname})", flush=True)
     if "epub" not in skip:
-        step("epub cold", kexue(project, "build", "--format", "epub"))
+        epub = step("epub cold", kexue(project, "build", "--format", "epub"))["output"]
+        as_tex = re.search(r"(\d+) formulas as TeX", epub)
+        figures["epub"] = {"formulas_as_tex": int(as_tex.group(1)) if as_tex else None}
     if not skip & {"pdf", "epub"}:
         step("make book (after pdf, epub)", kexue(project, "build", "--format", "all", *split_args))
         step("make book unchanged", kexue(project, "build", "--format", "all", *split_args))
@@ -377,7 +379,7 @@ def main() -> int:
     if "copies" in figures:
         c = figures["copies"]
         print(f"copies: {c['formulas_made_distinct']} formulas made distinct, {c['formulas_kept']} kept "
-              f"(references or definitions only), {c['formulas_unplaced']} not found in their source")
+              f"(references: \\eqref, $(8)$ of a \\tag; macro definitions only), {c['formulas_unplaced']} not found in their source")
     print(f"HTML site: {figures['site_mb']} MB, {figures['article_pages']} pages, median page "
           f"{figures['median_page_kb']} KB, largest {figures['largest_page_kb']} KB")
     if "serve edit → page" in figures["steps"]:
@@ -385,6 +387,8 @@ def main() -> int:
     if "pdf" in figures:
         print(f"PDF: {figures['pdf']['pages']} pages, {figures['pdf']['overfull']} Overfull \\hbox, "
               f"{figures['pdf']['chapter_pdfs']} chapter PDFs, {figures['pdf']['formulas_verbatim']} formulas verbatim")
+    if "epub" in figures:
+        print(f"EPUB: {figures['epub']['formulas_as_tex']} formulas as TeX (no MathML)")
     if "pdf_one_changed" in figures:
         o = figures["pdf_one_changed"]
         print(f"PDF one changed: {len(o['retypeset'])} of {o['documents']} documents typeset again "
