@@ -379,7 +379,8 @@ def main() -> int:
     if "copies" in figures:
         c = figures["copies"]
         print(f"copies: {c['formulas_made_distinct']} formulas made distinct, {c['formulas_kept']} kept "
-              f"(references: \\eqref, $(8)$ of a \\tag; macro definitions only), {c['formulas_unplaced']} not found in their source")
+              f"(references: \\eqref, $(8)$ of a \\tag; macro definitions only), "
+              f"{c['formulas_unplaced']} not found in their source")
     print(f"HTML site: {figures['site_mb']} MB, {figures['article_pages']} pages, median page "
           f"{figures['median_page_kb']} KB, largest {figures['largest_page_kb']} KB")
     if "serve edit → page" in figures["steps"]:
