@@ -40,6 +40,7 @@ extensions = [
     "converters.sphinx_ext.epub_book",
     "converters.sphinx_ext.downloads",
     "converters.sphinx_ext.stale_output",
+    "converters.sphinx_ext.template_cache",
     "converters.sphinx_ext.html_safety",
     "converters.sphinx_ext.accessible_html",
     "converters.sphinx_ext.hover_previews",

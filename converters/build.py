@@ -81,21 +81,6 @@ class BuildResult:
         return f"{self.format}: {self.output} ({', '.join(facts)})"
 
 
-def autobuild_command(project: Path, sources: list[Path], host: str, port: int) -> list[str]:
-    """sphinx-autobuild for a live preview: it serves the HTML and rebuilds it when a page of
-    book/ or a source changes; before each rebuild the sources are converted again (pages that
-    did not change are not rewritten, so Sphinx reads only what changed)."""
-    convert = [sys.executable, "-m", "converters", "--project", str(project), "convert", "-q",
-               *[str(s) for s in sources]]
-    cmd = [sys.executable, "-m", "sphinx_autobuild", str(project / "book"), str(project / "_build" / "html"),
-           "-c", str(project), "-d", str(project / "_build" / "doctrees" / "html"), "-q", "--no-color",
-           "--host", host, "--port", str(port), "--pre-build", shlex.join(convert),
-           "--watch", str(project / CONFIG_NAME)]
-    for source in sources:
-        cmd += ["--watch", str(source)]
-    return cmd
-
-
 def sphinx_command(project: Path, builder: str, outdir: Path, doctrees: Path, strict: bool = True,
                    jobs: str = "auto", quiet: bool = True) -> list[str]:
     """`-j auto`: every extension of the book declares itself parallel-safe (tests/test_scale.py

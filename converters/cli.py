@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -56,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--allow-verbatim", action="store_true",
                        help="a formula shown as TeX in the PDF or the EPUB is reported, not counted as lost")
     serve = sub.add_parser("serve", help="live preview: convert, serve the HTML and rebuild it when a source, "
-                           "a page or the config changes (sphinx-autobuild); Ctrl-C stops it")
+                           "a page or the config changes (one process keeps the book between builds); Ctrl-C stops it")
     with_sources(serve)
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="default: 8000; 0 picks a free port")
@@ -252,7 +251,7 @@ def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     project = args.project.resolve()
     if args.command in ("build", "serve"):  # Sphinx: imported only when building
-        from .build import autobuild_command, build_format, formats_for
+        from .build import build_format, formats_for
     reporter = Reporter()
     try:
         if args.command == "list":
@@ -289,8 +288,13 @@ def run(argv: list[str] | None = None) -> int:
         converted = _convert(args, project)
         if args.command == "serve":
             sources = [s.resolve() for s in _sources(args, project)]
-            print(f"serving http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-            return subprocess.call(autobuild_command(project, sources, args.host, args.port), cwd=project)
+            from .serve import serve
+            try:
+                serve(project, sources, args.host, args.port, len(os.sched_getaffinity(0)),
+                      say=lambda line: print(line, flush=True))
+            except KeyboardInterrupt:
+                pass
+            return 0
         if args.command == "build":
             def recover(rejections):
                 return recover_rejected(_book_of(converted, args, project), rejections, project / "book")
