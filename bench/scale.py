@@ -18,7 +18,7 @@ step is run as a new user would run it (`kexue-book …` in a fresh process):
 
   convert: cold (no cache, no book/), nothing changed, one article changed
   html:    cold (convert included), nothing changed, one article changed
-  serve:   the real `kexue-book serve` (sphinx-autobuild) on a free port: the time from appending
+  serve:   the real `kexue-book serve` (converters/serve.py) on a free port: the time from appending
            a paragraph to one source until that article's page, fetched over HTTP every 0.1 s,
            shows it (120 s at most); the server's process group is stopped after
   pdf:     cold (its build folders empty; convert is then unchanged), then one article changed
@@ -176,7 +176,7 @@ def serve_edit(project: Path, source: Path, docname: str, log: Path) -> dict:
                     raise SystemExit(f"`kexue-book serve` did not serve {url}; see {log}")
                 time.sleep(POLL_SECONDS)
             started = time.monotonic() - start
-            # Sphinx-autobuild may still be finishing its first build (the page of the last
+            # The server may still be finishing a build (the page of the last
             # build is served meanwhile): wait for the log to stop growing before the edit.
             quiet_since, size = time.monotonic(), log.stat().st_size
             while time.monotonic() - quiet_since < 2:
