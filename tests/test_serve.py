@@ -82,9 +82,11 @@ def _pages(html: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.sphinx
-def test_the_live_builds_equal_a_cold_build(tmp_path: Path, monkeypatch) -> None:
-    """The live preview keeps one Sphinx application between builds (converters/serve.py):
-    after edits, every page and the search index are those of a cold `kexue-book build`."""
+def test_the_live_and_incremental_builds_equal_a_cold_build(tmp_path: Path, monkeypatch) -> None:
+    """After two edits, the pages of `kexue-book serve` (one Sphinx application kept between
+    builds, converters/serve.py) and of `kexue-book build` run after each edit (convert reads
+    the changed source alone, Sphinx reads one page) are those of a cold build, byte for byte:
+    every page and the search index."""
     from converters.build import build_format
     from converters.config import CONFIG_NAME, load_config
     from converters.convert import convert_book
@@ -93,31 +95,49 @@ def test_the_live_builds_equal_a_cold_build(tmp_path: Path, monkeypatch) -> None
 
     if not CORPUS.is_dir():
         pytest.skip(f"no corpus at {CORPUS} (it lives in shared/)")
-    project = new_project(tmp_path / "live")
-    sources = project / "sources"
-    sources.mkdir()
-    for path in sorted(CORPUS.glob("*.md"))[:6]:
-        (sources / path.name).write_bytes(path.read_bytes())
-    monkeypatch.chdir(project)
+
+    def project_of(name: str) -> Path:
+        project = new_project(tmp_path / name)
+        (project / "sources").mkdir()
+        for path in sorted(CORPUS.glob("*.md"))[:6]:
+            (project / "sources" / path.name).write_bytes(path.read_bytes())
+        return project
+
+    def build(project: Path) -> None:
+        monkeypatch.chdir(project)  # warnings and pages name sources relative to it
+        result = convert_book([project / "sources"], load_config(project / CONFIG_NAME), project / "book",
+                              project / "_build")
+        build_format(project, "html", project / "_build")
+        builds.append(result.incremental)
+
+    live_project, built_project = project_of("live"), project_of("built")
     said: list[str] = []
-    live = LiveBuild(project, [sources], jobs=2, say=said.append)  # as serve runs it: over the cores
+    live = LiveBuild(live_project, [live_project / "sources"], jobs=2, say=said.append)  # as serve: over the cores
+    monkeypatch.chdir(live_project)
     assert live(), said
-    first = sorted(sources.glob("*.md"))[0]
-    for k, text in enumerate(["\n\n第一次改动，加上一段。\n", "\n\n第二次改动：$$x^2\\label{eq:live}$$ 见\\eqref{eq:live}。\n"]):
-        with first.open("a", encoding="utf-8") as f:
-            f.write(text)
+    builds: list[int] = []
+    build(built_project)
+    edits = ["\n\n第一次改动，加上一段。\n", "\n\n第二次改动：$$x^2\\label{eq:live}$$ 见\\eqref{eq:live}。\n"]
+    for text in edits:
+        for project in (live_project, built_project):
+            with sorted((project / "sources").glob("*.md"))[0].open("a", encoding="utf-8") as f:
+                f.write(text)
+        monkeypatch.chdir(live_project)
         assert live(), said
-    page = next((project / "_build" / "html").rglob(f"a{first.stem}.html")).read_text(encoding="utf-8")
+        build(built_project)
+    assert builds[1:] == [1, 1]  # each edit: the changed source alone converted
+    first = sorted((live_project / "sources").glob("*.md"))[0]
+    page = next((live_project / "_build" / "html").rglob(f"a{first.stem}.html")).read_text(encoding="utf-8")
     assert "第二次改动" in page and "第一次改动" in page
 
     cold = new_project(tmp_path / "cold")
     (cold / "sources").mkdir()
-    for path in sources.glob("*.md"):
+    for path in (live_project / "sources").glob("*.md"):
         (cold / "sources" / path.name).write_bytes(path.read_bytes())
-    monkeypatch.chdir(cold)
-    convert_book([cold / "sources"], load_config(cold / CONFIG_NAME), cold / "book", cold / "_build")
-    build_format(cold, "html", cold / "_build")
-    live_pages, cold_pages = _pages(project / "_build" / "html"), _pages(cold / "_build" / "html")
-    assert sorted(live_pages) == sorted(cold_pages)
-    different = [name for name in live_pages if live_pages[name] != cold_pages[name]]
-    assert not different, different
+    build(cold)
+    cold_pages = _pages(cold / "_build" / "html")
+    for project in (live_project, built_project):
+        pages = _pages(project / "_build" / "html")
+        assert sorted(pages) == sorted(cold_pages)
+        different = [name for name in pages if pages[name] != cold_pages[name]]
+        assert not different, (project.name, different)

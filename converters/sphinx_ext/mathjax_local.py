@@ -15,6 +15,8 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from . import HTML_BUILDERS
+
 logger = logging.getLogger(__name__)
 TARGET = "mathjax"  # under _static/
 # Formulas come from sources the book did not write.  MathJax's `safe` extension filters what TeX
@@ -54,23 +56,29 @@ def configure(app: Sphinx, config) -> None:
     config.mathjax3_config = {**SAFE_CONFIG, **(config.mathjax3_config or {})}
 
 
-def copy_release(app: Sphinx, exception: Exception | None) -> None:
+def _copy_if_changed(source: Path, target: Path) -> None:
+    if target.is_file():
+        have, want = target.stat(), source.stat()
+        if have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns:
+            return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
+def copy_release(app: Sphinx) -> None:
+    """Before any page is written: a page names its scripts with a checksum of the file it finds
+    in the output (`?v=…`), so MathJax must be there already, in the first build as in the
+    next (a page written by a later build otherwise differed from the same page of a cold one)."""
     es5 = mathjax_release()
-    if exception is not None or es5 is None or app.builder.format != "html":
+    if es5 is None or app.builder.name not in HTML_BUILDERS:  # the EPUB has MathML, no scripts
         return
     target = Path(app.outdir) / "_static" / TARGET
     fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
-    (target / fonts).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(es5 / "tex-chtml-full.js", target / "tex-chtml-full.js")
-    for name in EXTRA_FILES:
-        (target / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(es5 / name, target / name)
-    for font in (es5 / fonts).iterdir():
-        if not (target / fonts / font.name).exists():
-            shutil.copy2(font, target / fonts / font.name)
+    for name in ["tex-chtml-full.js", *EXTRA_FILES, *(str(fonts / f.name) for f in (es5 / fonts).iterdir())]:
+        _copy_if_changed(es5 / name, target / name)
 
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", configure)
-    app.connect("build-finished", copy_release)
+    app.connect("builder-inited", copy_release)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
