@@ -124,36 +124,42 @@ def convert_book(sources: list[Path], config: BookConfig, book_dir: Path, build_
             result = _from_record(record)
             result.seconds["check"] = time.monotonic() - started
             return result
-        result = _convert_changed(files, contents, digest, others, config, book_dir, build_dir, started)
+        result, parsed = _convert_changed(files, contents, digest, others, config, book_dir, build_dir, started)
         if result is not None:
             return result
+    else:
+        parsed = 0
     clear_stamp(build_dir, STEP)
     clear_state(build_dir)
     with _cyclic_collector_paused():
-        return _convert(files, contents, digest, others, config, book_dir, build_dir, progress, reporter, started)
+        result = _convert(files, contents, digest, others, config, book_dir, build_dir, progress, reporter, started)
+    result.cached -= parsed  # parsed before the changes were found to need the whole book
+    return result
 
 
 def _convert_changed(files: list[tuple[Path, str]], contents: list[str | None], digest: str, others: str,
-                     config: BookConfig, book_dir: Path, build_dir: Path, started: float) -> ConvertResult | None:
+                     config: BookConfig, book_dir: Path, build_dir: Path,
+                     started: float) -> tuple[ConvertResult | None, int]:
     """Only the changed sources converted (incremental.py), when the last convert's pages are as
-    it left them and the changes touch nothing another page depends on; else None."""
+    it left them and the changes touch nothing another page depends on; else None (and how many
+    sources were parsed before that was found)."""
     record = read_stamp(build_dir, STEP, None)
     state = load_state(build_dir, others) if record is not None else None
     if state is None:
-        return None
+        return None, 0
     changed = convert_changed(state, files, contents, config, book_dir, build_dir.joinpath(*CACHE_DIR))
-    if changed is None:
-        return None
+    if changed is None or changed.whole_book:
+        return None, changed.parsed if changed else 0
     result = _from_record(record)
     result.skipped = False
     result.diagnostics = changed.diagnostics
     result.written, result.unchanged = len(changed.written), len(state.generated) - len(changed.written)
     result.cached = result.files - changed.parsed
     result.seconds = {"read": 0.0, "assemble": time.monotonic() - started, "write": 0.0}
-    result.incremental = changed.parsed
+    result.incremental = changed.sources
     save_state(build_dir, state)
     write_stamp(build_dir, STEP, digest, [book_dir / rel for rel in state.generated], _record(result))
-    return result
+    return result, changed.parsed
 
 
 def _convert(files: list[tuple[Path, str]], contents: list[str | None], digest: str, others: str,

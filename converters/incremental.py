@@ -46,10 +46,12 @@ STATE = ("cache", "convert-state.pickle")  # under _build/
 _OPENING = 160  # letters of the opening an untitled excerpt is looked for in (merge.py)
 
 
-def interface(article: Article) -> str:
-    """The digest of what the book-wide steps read from an article."""
+def interface(article: Article, openings: bool) -> str:
+    """The digest of what the book-wide steps read from an article.  Its opening words count
+    only in a book that has untitled excerpts (`openings`): nothing else reads them."""
     links = [(node.url, plain_text(node.children)) for node in walk(article.body) if isinstance(node, Link)]
-    facts = (repr(article.meta), article.untitled, article.excerpt, opening(article, _OPENING), links)
+    facts = (repr(article.meta), article.untitled, article.excerpt,
+             opening(article, _OPENING) if openings else None, links)
     return hashlib.sha256(repr(facts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -88,6 +90,7 @@ class State:
     by_title: dict[str, str]
     by_id: dict[str, str]
     linked: dict[str, WorkRef]
+    openings: bool  # the book has untitled excerpts: the interfaces hold the opening words
     diagnostics: list[Diagnostic] = field(default_factory=list)
     generated: list[str] = field(default_factory=list)  # every file convert wrote, relative to book/
 
@@ -101,11 +104,12 @@ class Recorder:
 
     def before_book_steps(self, read: list[Article], kept: list[Article]) -> None:
         shown = [name for _, name in self.files]
+        self.openings = openings = any(a.untitled for a in read)
         self.interfaces: dict[str, list[str]] = {}
         known: dict[int, str] = {}  # an article merged with no other is the same object before and after
         start = 0
         for name, count in zip(shown, self.counts):
-            self.interfaces[name] = [known.setdefault(id(a), interface(a)) for a in read[start:start + count]]
+            self.interfaces[name] = [known.setdefault(id(a), interface(a, openings)) for a in read[start:start + count]]
             start += count
         # Merge groups: sources joined by an article merged from their copies (union-find).
         parent = {name: name for name in shown}
@@ -120,7 +124,7 @@ class Recorder:
             for other in names[1:]:
                 parent[root(other)] = root(names[0])
         self.kept = kept
-        self.kept_interfaces = [known[id(a)] if id(a) in known else interface(a) for a in kept]
+        self.kept_interfaces = [known[id(a)] if id(a) in known else interface(a, openings) for a in kept]
         self.root = {name: root(name) for name in shown}
 
     def after_book_steps(self, book: Book, index: ArticleIndex, linked: dict, logs: dict[str, RegistryLog]) -> None:
@@ -142,7 +146,7 @@ class Recorder:
             groups[number[self.root[first]]].pages.append(article.docname)
         sources = {name: SourceState(content, self.interfaces[name], number[self.root[name]])
                    for (_, name), content in zip(self.files, self.contents)}
-        self.state = State("", sources, groups, articles, index.by_title, index.by_id, linked)
+        self.state = State("", sources, groups, articles, index.by_title, index.by_id, linked, self.openings)
 
 
 def state_path(build_dir: Path) -> Path:
@@ -191,14 +195,17 @@ class Changed:
     diagnostics: list[Diagnostic]
     written: list[str]
     unchanged: list[str]
-    parsed: int
+    sources: int  # the changed sources
+    parsed: int  # sources parsed (the changed ones, unless the cache had them)
+    whole_book: bool = False  # the changes need a whole-book convert: nothing was written
 
 
 def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[str | None], config: BookConfig,
                     book_dir: Path, cache_dir: Path) -> Changed | None:
     """Read, transform and write only the sources whose content changed since `state` (with the
-    sources their articles were merged with); None when a whole-book convert is needed (see the
-    module's docstring).  Updates `state`."""
+    sources their articles were merged with).  None, or a Changed that says `whole_book` (after
+    the changed sources were parsed and found to touch what other pages depend on), when a
+    whole-book convert is needed (see the module's docstring).  Updates `state`."""
     if [shown for _, shown in files] != list(state.sources):
         return None
     changed = [k for k, (_, shown) in enumerate(files) if contents[k] != state.sources[shown].content]
@@ -211,15 +218,16 @@ def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[
     reporter = Reporter()
     read, stats = read_all([files[k] for k in involved], parse_source, reporter, cache_dir,
                            contents=[contents[k] for k in involved], prune_others=False)
+    whole_book = Changed([], [], [], len(changed), stats.parsed, whole_book=True)
     read = per_source(read, reporter)
     merged = per_article(merge_duplicates(read), config, reporter)
     start = 0
     for k, count in zip(involved, stats.articles):  # what the merge step saw of each source
-        if [interface(a) for a in read[start:start + count]] != state.sources[files[k][1]].interfaces:
-            return None
+        if [interface(a, state.openings) for a in read[start:start + count]] != state.sources[files[k][1]].interfaces:
+            return whole_book
         start += count
-    if [interface(a) for a in merged] != [state.articles[d].interface for d in docnames]:
-        return None
+    if [interface(a, state.openings) for a in merged] != [state.articles[d].interface for d in docnames]:
+        return whole_book
     for article, docname in zip(merged, docnames):
         decided = state.articles[docname]
         article.meta, article.slug, article.docname = decided.meta, decided.slug, decided.docname
@@ -235,7 +243,7 @@ def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[
     try:
         per_page(articles, reporter, ArticleIndex(state.by_title, state.by_id), cite, book_dir)
     except ReplayMismatch:
-        return None
+        return whole_book
     pages = {f"{a.docname}.md": write_myst(a) for a in articles}
     report = write_book(pages, book_dir, remove_others=False)
     for rel in report.kept:
@@ -247,4 +255,4 @@ def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[
     state.diagnostics = sorted_diagnostics(kept + reporter.diagnostics, files)
     for k in changed:
         state.sources[files[k][1]].content = contents[k]
-    return Changed(state.diagnostics, report.written, report.unchanged, len(changed))
+    return Changed(state.diagnostics, report.written, report.unchanged, len(changed), stats.parsed)
