@@ -33,14 +33,15 @@ def _files(book: Path) -> dict[str, bytes]:
     return {p.relative_to(book).as_posix(): p.read_bytes() for p in sorted(book.rglob("*")) if p.is_file()}
 
 
-def _project(dest: Path) -> Path:
+def _project(dest: Path, scrapes: bool = True) -> Path:
     project = new_project(dest)
     sources = project / "sources"
     sources.mkdir()
     for path in sorted(CORPUS.glob("*.md")):
         shutil.copy(path, sources / path.name)
-    for path in sorted((ROOT / "sources").glob("*.txt"))[:2]:  # listing scrapes: excerpts merged into articles
-        shutil.copy(path, sources / path.name)
+    if scrapes:  # listing scrapes: excerpts merged into articles, and untitled ones (003)
+        for path in [p for p in sorted((ROOT / "sources").glob("*.txt")) if p.name[:3] in ("000", "001", "003")]:
+            shutil.copy(path, sources / path.name)
     return project
 
 
@@ -109,6 +110,25 @@ def test_a_convert_after_each_edit_equals_a_whole_book_convert(tmp_path: Path, m
                                                                         cold.citations), name
         again = _convert(project, monkeypatch)
         assert again.skipped and [str(d) for d in again.diagnostics] == [str(d) for d in cold.diagnostics], name
+
+
+def _same_as_a_fresh_convert(project: Path, tmp_path: Path, monkeypatch, result: ConvertResult) -> None:
+    fresh = new_project(tmp_path / "fresh")
+    shutil.copytree(project / "sources", fresh / "sources")
+    cold = _convert(fresh, monkeypatch)
+    assert _files(project / "book") == _files(fresh / "book")
+    assert [str(d) for d in result.diagnostics] == [str(d) for d in cold.diagnostics]
+
+
+def test_the_opening_words_matter_only_in_a_book_with_untitled_excerpts(tmp_path: Path, monkeypatch) -> None:
+    """An untitled excerpt joins the article it is the opening of: in a book without any, an
+    edit of the first paragraph is an edit like another."""
+    project = _project(tmp_path / "p", scrapes=False)
+    _convert(project, monkeypatch)
+    _replace("4493.md", "\n\n", "\n\n开头加上的几个字。")(project / "sources")
+    result = _convert(project, monkeypatch)
+    assert result.incremental == 1
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, result)
 
 
 def test_only_the_changed_page_is_written(tmp_path: Path, monkeypatch) -> None:
