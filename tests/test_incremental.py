@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from converters.book import is_generated
 from converters.config import CONFIG_NAME, load_config
 from converters.convert import ConvertResult, convert_book
 
@@ -142,3 +143,31 @@ def test_a_changed_configuration_makes_the_whole_book_convert(tmp_path: Path, mo
     config.write_text(config.read_text(encoding="utf-8").replace("科学空间", "科学空间书", 1), encoding="utf-8")
     _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
     assert _convert(project, monkeypatch).incremental == 0
+
+
+def _same_as_a_fresh_convert(project: Path, tmp_path: Path, monkeypatch, result: ConvertResult, name: str) -> None:
+    """book/ and the warnings of `result` are those of a fresh project converted from the same
+    sources (and the same hand-kept files of book/: references.bib, images, pages of yours)."""
+    fresh = new_project(tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}")
+    shutil.copytree(project / "sources", fresh / "sources")
+    for path in (project / "book").rglob("*"):
+        if path.is_file() and not is_generated(path):
+            target = fresh / "book" / path.relative_to(project / "book")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+    cold = _convert(fresh, monkeypatch)
+    assert _files(project / "book") == _files(fresh / "book"), name
+    assert [str(d) for d in result.diagnostics] == [str(d) for d in cold.diagnostics], name
+
+
+def test_a_file_no_reader_takes_is_warned_about_after_an_edit(tmp_path: Path, monkeypatch) -> None:
+    """A file of an unknown format added to (or taken from) the sources is in no page but in the
+    warnings: it must not be left out by a convert of the changed sources alone, nor by the stamp."""
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    (project / "sources" / "notes.docx").write_bytes(b"PK\3\4")
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "docx added")
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    (project / "sources" / "notes.docx").unlink()
+    (project / "sources" / "more.docx").write_bytes(b"PK\3\4")
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "edit, docx renamed")
