@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -141,3 +142,47 @@ def test_the_live_and_incremental_builds_equal_a_cold_build(tmp_path: Path, monk
         assert sorted(pages) == sorted(cold_pages)
         different = [name for name in pages if pages[name] != cold_pages[name]]
         assert not different, (project.name, different)
+
+
+@pytest.mark.sphinx
+def test_the_live_preview_recovers_follows_the_configuration_and_removes_pages(tmp_path: Path, monkeypatch) -> None:
+    """One LiveBuild through what an author does while it runs: a build that fails (a broken
+    conf.py) and the edit that mends it, kexue-book.yaml edited (every page shows the new book
+    title, also pages no source edit touched), a source removed (its page is gone)."""
+    from converters.serve import LiveBuild
+
+    project = new_project(tmp_path / "project")
+    sources = project / "sources"
+    sources.mkdir()
+    (sources / "one.md").write_text(ARTICLE.format(body="第一篇的正文。"), encoding="utf-8")
+    (sources / "two.md").write_text(ARTICLE.replace("90010", "90011").replace("实时预览的文章", "第二篇文章")
+                                    .format(body="第二篇的正文。"), encoding="utf-8")
+    monkeypatch.chdir(project)
+    said: list[str] = []
+    live = LiveBuild(project, [sources], say=said.append)
+    html = project / "_build" / "html"
+    assert live(), said
+    assert "第二篇的正文。" in (html / "misc" / "a90011.html").read_text(encoding="utf-8")
+
+    conf = project / "conf.py"
+    good = conf.read_text(encoding="utf-8")
+    conf.write_text(good + "\nraise RuntimeError('broken on purpose')\n", encoding="utf-8")
+    assert not live()
+    assert "broken on purpose" in "\n".join(said)
+    conf.write_text(good, encoding="utf-8")
+    (sources / "one.md").write_text(ARTICLE.format(body="修好以后的正文。"), encoding="utf-8")
+    assert live(), said
+    assert "修好以后的正文。" in (html / "misc" / "a90010.html").read_text(encoding="utf-8")
+
+    config = project / "kexue-book.yaml"
+    text = config.read_text(encoding="utf-8")
+    title = re.search(r'^  title: "?([^"\n]+)"?$', text, re.M).group(1)
+    config.write_text(text.replace(title, "改过名字的书", 1), encoding="utf-8")
+    assert live(), said
+    page = (html / "misc" / "a90011.html").read_text(encoding="utf-8")
+    assert "改过名字的书" in page and title not in page
+
+    (sources / "two.md").unlink()
+    assert live(), said
+    assert not (html / "misc" / "a90011.html").exists()
+    assert "第二篇文章" not in (html / "index.html").read_text(encoding="utf-8")
