@@ -38,18 +38,17 @@ from .pipeline import per_article, per_page, per_source
 from .readers import parse_source, shown_path
 from .readers.cache import read_all
 from .transforms.citations import RegistryLog, ReplayMismatch, WorkRef, cite_article
-from .transforms.merge import merge_duplicates, opening
+from .transforms.merge import OPENING_LETTERS, merge_duplicates, opening
 from .transforms.xrefs import ArticleIndex
 from .writers.myst import GENERATOR, write_myst
 
 STATE = ("cache", "convert-state.pickle")  # under _build/
-_OPENING = 160  # letters of the opening an untitled excerpt is looked for in (merge.py)
 
 
 def interface(article: Article) -> str:
     """The digest of what the book-wide steps read from an article."""
     links = [(node.url, plain_text(node.children)) for node in walk(article.body) if isinstance(node, Link)]
-    facts = (repr(article.meta), article.untitled, article.excerpt, opening(article, _OPENING), links)
+    facts = (repr(article.meta), article.untitled, article.excerpt, opening(article, OPENING_LETTERS), links)
     return hashlib.sha256(repr(facts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
