@@ -87,6 +87,25 @@ EDITS = [
     ("a listing scrape edited", _scrape_edit, None),
     ("a source added", _new_file, False),
     ("text appended again", _append("8404.md", "\n\n又加上的一段。\n"), True),
+    # What other pages read of a page, changed without a change of its links, meta or opening:
+    ("a work named without a link (the registry asks)", _append("4493.md", "\n\n另见《Dynamic Routing Between "
+                                                                 "Capsules》。\n"), False),
+    ("another article named in the text", _append("8404.md", "\n\n另见《变分自编码器（五）：VAE + BN = 更好的VAE》。\n"),
+     True),
+    ("a link whose text names another article", _append("9152.md", "\n\n[《变分自编码器（五）：VAE + BN = 更好的VAE》]"
+                                                        "(https://example.com/x)\n"), False),
+    ("a heading", _append("8404.md", "\n\n## 新的小节\n\n小节的正文。\n"), True),
+    ("a date a merged copy overrides", _replace("8404.md", 'date: "2021-05-17"', 'date: "2015-01-01"'), True),
+    ("two sources at once", lambda sources: (_append("8404.md", "\n\n甲。\n")(sources),
+                                             _append("7381.md", "\n\n乙。\n")(sources)), True),
+    ("bytes that are not UTF-8", lambda sources: (sources / "7846.md").write_bytes(
+        (sources / "7846.md").read_bytes() + b"\n\n\xff\xfe\n"), True),
+    ("a source renamed", lambda sources: (sources / "7846.md").rename(sources / "7847.md"), False),
+    ("a source emptied", lambda sources: (sources / "7847.md").write_bytes(b""), False),
+    ("a source made binary", lambda sources: (sources / "7847.md").write_bytes(b"\0\1\2" * 50), False),
+    ("a title made a duplicate of another's", _replace("9775.md", "title: \"", 'title: "变分自编码器（五）：VAE + BN = '
+                                                       '更好的VAE"\nx: "'), False),
+    ("a category changed (another chapter)", _replace("5112.md", 'category: "', 'category: "别的'), False),
 ]
 
 
