@@ -190,3 +190,43 @@ def test_a_file_no_reader_takes_is_warned_about_after_an_edit(tmp_path: Path, mo
     (project / "sources" / "notes.docx").unlink()
     (project / "sources" / "more.docx").write_bytes(b"PK\3\4")
     _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "edit, docx renamed")
+
+
+def test_a_convert_from_another_folder_or_with_a_damaged_state_equals_a_whole_book_convert(
+        tmp_path: Path, monkeypatch) -> None:
+    """Sources are named relative to the working directory: a convert run from elsewhere names
+    them otherwise (and converts the whole book); a state file cut short, emptied or replaced
+    by other bytes is no state."""
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    monkeypatch.chdir(project / "sources")
+    elsewhere = convert_book([project / "sources"], load_config(project / CONFIG_NAME), project / "book",
+                             project / "_build")
+    assert elsewhere.incremental == 0 and any(str(d).startswith("001_") for d in elsewhere.diagnostics)
+    _append("8404.md", "\n\n又加上的一段。\n")(project / "sources")
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "back home")
+    state = project / "_build" / "cache" / "convert-state.pickle"
+    whole = state.read_bytes()
+    for k, damaged in enumerate([whole[:len(whole) // 2], whole[:-1], b"", b"not a pickle"]):
+        state.write_bytes(damaged)
+        _append("8404.md", f"\n\n第{k}段。\n")(project / "sources")
+        result = _convert(project, monkeypatch)
+        assert result.incremental == 0
+        _same_as_a_fresh_convert(project, tmp_path, monkeypatch, result, f"damaged state {k}")
+
+
+def test_a_page_of_yours_where_the_changed_source_s_page_goes(tmp_path: Path, monkeypatch) -> None:
+    """A page of yours (no `generator: kexue-book`) where the changed source's page would be
+    written: kept, with its KB117 warning, whether it came before the edit or after."""
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    page = next((project / "book").rglob("a8404.md"))
+    page.write_text("# 我自己写的一页\n", encoding="utf-8")
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "page of yours")
+    _append("8404.md", "\n\n又加上的一段。\n")(project / "sources")
+    result = _convert(project, monkeypatch)
+    assert result.incremental == 1 and page.read_text(encoding="utf-8") == "# 我自己写的一页\n"
+    assert any(d.code.value == "KB117" for d in result.diagnostics)
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, result, "page of yours, then an edit")
