@@ -97,10 +97,14 @@ class Recorder:
     def __init__(self, files: list[tuple[Path, str]], contents: list[str | None], counts: list[int]):
         self.files, self.contents, self.counts = files, contents, counts
         self.state: State | None = None
+        # Seen before the book-wide steps (before_book_steps):
+        self.interfaces: dict[str, list[str]] = {}  # per source, its articles' interfaces
+        self.kept: list[Article] = []  # the merged articles
+        self.kept_interfaces: list[str] = []
+        self.root: dict[str, str] = {}  # per source, the source that stands for its merge group
 
     def before_book_steps(self, read: list[Article], kept: list[Article]) -> None:
         shown = [name for _, name in self.files]
-        self.interfaces: dict[str, list[str]] = {}
         known: dict[int, str] = {}  # an article merged with no other is the same object before and after
         start = 0
         for name, count in zip(shown, self.counts):
@@ -188,9 +192,8 @@ class Changed:
     """What a convert of the changed sources alone did."""
 
     diagnostics: list[Diagnostic]
-    written: list[str]
-    unchanged: list[str]
-    parsed: int
+    written: list[str]  # relative to book/
+    parsed: int  # the changed sources (read again; the others of their merge groups came from the cache)
 
 
 def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[str | None], config: BookConfig,
@@ -246,4 +249,4 @@ def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[
     state.diagnostics = sorted_diagnostics(kept + reporter.diagnostics, files)
     for k in changed:
         state.sources[files[k][1]].content = contents[k]
-    return Changed(state.diagnostics, report.written, report.unchanged, len(changed))
+    return Changed(state.diagnostics, report.written, len(changed))
