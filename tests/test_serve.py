@@ -149,10 +149,13 @@ def test_the_live_and_incremental_builds_equal_a_cold_build(tmp_path: Path, monk
 
 
 @pytest.mark.sphinx
-def test_the_live_preview_recovers_follows_the_configuration_and_removes_pages(tmp_path: Path, monkeypatch) -> None:
+def test_the_live_preview_recovers_follows_the_configuration_and_removes_pages(tmp_path: Path, monkeypatch,
+                                                                             capsys) -> None:
     """One LiveBuild through what an author does while it runs: a build that fails (a broken
     conf.py) and the edit that mends it, kexue-book.yaml edited (every page shows the new book
-    title, also pages no source edit touched), a source removed (its page is gone)."""
+    title, also pages no source edit touched; the new Sphinx application's extensions do not
+    warn that the last one's registered their directives already), a source removed (its page
+    is gone)."""
     from converters.serve import LiveBuild
 
     project = new_project(tmp_path / "project")
@@ -185,6 +188,7 @@ def test_the_live_preview_recovers_follows_the_configuration_and_removes_pages(t
     assert live(), said
     page = (html / "misc" / "a90011.html").read_text(encoding="utf-8")
     assert "改过名字的书" in page and title not in page
+    assert "already registered" not in capsys.readouterr().err
 
     (sources / "two.md").unlink()
     assert live(), said
