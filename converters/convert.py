@@ -54,9 +54,12 @@ class ConvertResult:
     incremental: int = 0  # > 0: only this many changed sources were read and written (incremental.py)
 
 
-def _others_digest(config: BookConfig, book_dir: Path) -> str:
-    """Everything convert reads besides the sources (and, through Digest, its own code)."""
+def _others_digest(config: BookConfig, book_dir: Path, skipped: list[Diagnostic]) -> str:
+    """Everything convert reads besides the sources (and, through Digest, its own code), and the
+    warnings about the files of the sources' folders that no reader takes (`skipped`): no page
+    shows them, the warnings do."""
     digest = Digest(STEP)
+    digest.add("skipped", "\n".join(str(d) for d in skipped).encode("utf-8", "surrogatepass"))
     if config.path is not None:
         digest.add_file(config.path, "config")
     digest.add_file(book_dir / HAND_KEPT, HAND_KEPT)
@@ -116,7 +119,7 @@ def convert_book(sources: list[Path], config: BookConfig, book_dir: Path, build_
     reporter = Reporter()
     files = [(path, shown_path(path)) for path in collect_sources(sources, reporter)]
     contents = [content_hash(path) for path, _ in files]  # each source read once: stamp and cache keys
-    others = _others_digest(config, book_dir)
+    others = _others_digest(config, book_dir, reporter.diagnostics)
     digest = _inputs_digest(files, contents, others)
     if use_stamp:
         record = read_stamp(build_dir, STEP, digest)

@@ -38,12 +38,11 @@ from .pipeline import per_article, per_page, per_source
 from .readers import parse_source, shown_path
 from .readers.cache import read_all
 from .transforms.citations import RegistryLog, ReplayMismatch, WorkRef, cite_article
-from .transforms.merge import merge_duplicates, opening
+from .transforms.merge import OPENING_LETTERS, merge_duplicates, opening
 from .transforms.xrefs import ArticleIndex
 from .writers.myst import GENERATOR, write_myst
 
 STATE = ("cache", "convert-state.pickle")  # under _build/
-_OPENING = 160  # letters of the opening an untitled excerpt is looked for in (merge.py)
 
 
 def interface(article: Article, openings: bool) -> str:
@@ -51,7 +50,7 @@ def interface(article: Article, openings: bool) -> str:
     only in a book that has untitled excerpts (`openings`): nothing else reads them."""
     links = [(node.url, plain_text(node.children)) for node in walk(article.body) if isinstance(node, Link)]
     facts = (repr(article.meta), article.untitled, article.excerpt,
-             opening(article, _OPENING) if openings else None, links)
+             opening(article, OPENING_LETTERS) if openings else None, links)
     return hashlib.sha256(repr(facts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -101,11 +100,16 @@ class Recorder:
     def __init__(self, files: list[tuple[Path, str]], contents: list[str | None], counts: list[int]):
         self.files, self.contents, self.counts = files, contents, counts
         self.state: State | None = None
+        # Seen before the book-wide steps (before_book_steps):
+        self.interfaces: dict[str, list[str]] = {}  # per source, its articles' interfaces
+        self.kept: list[Article] = []  # the merged articles
+        self.kept_interfaces: list[str] = []
+        self.root: dict[str, str] = {}  # per source, the source that stands for its merge group
+        self.openings = False  # the book has untitled excerpts
 
     def before_book_steps(self, read: list[Article], kept: list[Article]) -> None:
         shown = [name for _, name in self.files]
         self.openings = openings = any(a.untitled for a in read)
-        self.interfaces: dict[str, list[str]] = {}
         known: dict[int, str] = {}  # an article merged with no other is the same object before and after
         start = 0
         for name, count in zip(shown, self.counts):
@@ -193,10 +197,9 @@ class Changed:
     """What a convert of the changed sources alone did."""
 
     diagnostics: list[Diagnostic]
-    written: list[str]
-    unchanged: list[str]
+    written: list[str]  # relative to book/
     sources: int  # the changed sources
-    parsed: int  # sources parsed (the changed ones, unless the cache had them)
+    parsed: int  # sources parsed (the changed ones, unless the cache had them; the others of their merge groups came from it)
     whole_book: bool = False  # the changes need a whole-book convert: nothing was written
 
 
@@ -218,7 +221,7 @@ def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[
     reporter = Reporter()
     read, stats = read_all([files[k] for k in involved], parse_source, reporter, cache_dir,
                            contents=[contents[k] for k in involved], prune_others=False)
-    whole_book = Changed([], [], [], len(changed), stats.parsed, whole_book=True)
+    whole_book = Changed([], [], len(changed), stats.parsed, whole_book=True)
     read = per_source(read, reporter)
     merged = per_article(merge_duplicates(read), config, reporter)
     start = 0
@@ -255,4 +258,4 @@ def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[
     state.diagnostics = sorted_diagnostics(kept + reporter.diagnostics, files)
     for k in changed:
         state.sources[files[k][1]].content = contents[k]
-    return Changed(state.diagnostics, report.written, report.unchanged, len(changed), stats.parsed)
+    return Changed(state.diagnostics, report.written, len(changed), stats.parsed)

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
@@ -41,6 +42,7 @@ class LiveBuild:
         self.outdir = project / "_build" / "html"
         self.app = None
         self.app_inputs: tuple | None = None
+        self.app_context = ExitStack()
         self.lock = threading.Lock()
 
     def _configuration(self) -> tuple:
@@ -53,9 +55,18 @@ class LiveBuild:
 
     def _sphinx(self):
         from sphinx.application import Sphinx
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
 
         inputs = self._configuration()
         if self.app is None or inputs != self.app_inputs:
+            # Extensions register their directives and roles in docutils, for the process: as
+            # sphinx-build does, each application gets its own registrations, given back when
+            # it is replaced (a second one otherwise warns about each as already registered,
+            # and keeps those of an extension conf.py no longer loads).
+            self.app_context.close()
+            self.app_context = ExitStack()
+            self.app_context.enter_context(patch_docutils(self.project))
+            self.app_context.enter_context(docutils_namespace())
             self.app = Sphinx(str(self.book), str(self.project), str(self.outdir),
                               str(self.project / "_build" / "doctrees" / "html"), "html",
                               status=None, warning=sys.stderr, freshenv=False, keep_going=True,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from converters.book import is_generated
 from converters.config import CONFIG_NAME, load_config
 from converters.convert import ConvertResult, convert_book
 
@@ -87,6 +88,25 @@ EDITS = [
     ("a listing scrape edited", _scrape_edit, None),
     ("a source added", _new_file, False),
     ("text appended again", _append("8404.md", "\n\n又加上的一段。\n"), True),
+    # What other pages read of a page, changed without a change of its links, meta or opening:
+    ("a work named without a link (the registry asks)", _append("4493.md", "\n\n另见《Dynamic Routing Between "
+                                                                 "Capsules》。\n"), False),
+    ("another article named in the text", _append("8404.md", "\n\n另见《变分自编码器（五）：VAE + BN = 更好的VAE》。\n"),
+     True),
+    ("a link whose text names another article", _append("9152.md", "\n\n[《变分自编码器（五）：VAE + BN = 更好的VAE》]"
+                                                        "(https://example.com/x)\n"), False),
+    ("a heading", _append("8404.md", "\n\n## 新的小节\n\n小节的正文。\n"), True),
+    ("a date a merged copy overrides", _replace("8404.md", 'date: "2021-05-17"', 'date: "2015-01-01"'), True),
+    ("two sources at once", lambda sources: (_append("8404.md", "\n\n甲。\n")(sources),
+                                             _append("7381.md", "\n\n乙。\n")(sources)), True),
+    ("bytes that are not UTF-8", lambda sources: (sources / "7846.md").write_bytes(
+        (sources / "7846.md").read_bytes() + b"\n\n\xff\xfe\n"), True),
+    ("a source renamed", lambda sources: (sources / "7846.md").rename(sources / "7847.md"), False),
+    ("a source emptied", lambda sources: (sources / "7847.md").write_bytes(b""), False),
+    ("a source made binary", lambda sources: (sources / "7847.md").write_bytes(b"\0\1\2" * 50), False),
+    ("a title made a duplicate of another's", _replace("9775.md", "title: \"", 'title: "变分自编码器（五）：VAE + BN = '
+                                                       '更好的VAE"\nx: "'), False),
+    ("a category changed (another chapter)", _replace("5112.md", 'category: "', 'category: "别的'), False),
 ]
 
 
@@ -162,3 +182,71 @@ def test_a_changed_configuration_makes_the_whole_book_convert(tmp_path: Path, mo
     config.write_text(config.read_text(encoding="utf-8").replace("科学空间", "科学空间书", 1), encoding="utf-8")
     _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
     assert _convert(project, monkeypatch).incremental == 0
+
+
+def _same_as_a_fresh_convert(project: Path, tmp_path: Path, monkeypatch, result: ConvertResult, name: str) -> None:
+    """book/ and the warnings of `result` are those of a fresh project converted from the same
+    sources (and the same hand-kept files of book/: references.bib, images, pages of yours)."""
+    fresh = new_project(tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}")
+    shutil.copytree(project / "sources", fresh / "sources")
+    for path in (project / "book").rglob("*"):
+        if path.is_file() and not is_generated(path):
+            target = fresh / "book" / path.relative_to(project / "book")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+    cold = _convert(fresh, monkeypatch)
+    assert _files(project / "book") == _files(fresh / "book"), name
+    assert [str(d) for d in result.diagnostics] == [str(d) for d in cold.diagnostics], name
+
+
+def test_a_file_no_reader_takes_is_warned_about_after_an_edit(tmp_path: Path, monkeypatch) -> None:
+    """A file of an unknown format added to (or taken from) the sources is in no page but in the
+    warnings: it must not be left out by a convert of the changed sources alone, nor by the stamp."""
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    (project / "sources" / "notes.docx").write_bytes(b"PK\3\4")
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "docx added")
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    (project / "sources" / "notes.docx").unlink()
+    (project / "sources" / "more.docx").write_bytes(b"PK\3\4")
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "edit, docx renamed")
+
+
+def test_a_convert_from_another_folder_or_with_a_damaged_state_equals_a_whole_book_convert(
+        tmp_path: Path, monkeypatch) -> None:
+    """Sources are named relative to the working directory: a convert run from elsewhere names
+    them otherwise (and converts the whole book); a state file cut short, emptied or replaced
+    by other bytes is no state."""
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    monkeypatch.chdir(project / "sources")
+    elsewhere = convert_book([project / "sources"], load_config(project / CONFIG_NAME), project / "book",
+                             project / "_build")
+    assert elsewhere.incremental == 0 and any(str(d).startswith("001_") for d in elsewhere.diagnostics)
+    _append("8404.md", "\n\n又加上的一段。\n")(project / "sources")
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "back home")
+    state = project / "_build" / "cache" / "convert-state.pickle"
+    whole = state.read_bytes()
+    for k, damaged in enumerate([whole[:len(whole) // 2], whole[:-1], b"", b"not a pickle"]):
+        state.write_bytes(damaged)
+        _append("8404.md", f"\n\n第{k}段。\n")(project / "sources")
+        result = _convert(project, monkeypatch)
+        assert result.incremental == 0
+        _same_as_a_fresh_convert(project, tmp_path, monkeypatch, result, f"damaged state {k}")
+
+
+def test_a_page_of_yours_where_the_changed_source_s_page_goes(tmp_path: Path, monkeypatch) -> None:
+    """A page of yours (no `generator: kexue-book`) where the changed source's page would be
+    written: kept, with its KB117 warning, whether it came before the edit or after."""
+    project = _project(tmp_path / "p")
+    _convert(project, monkeypatch)
+    page = next((project / "book").rglob("a8404.md"))
+    page.write_text("# 我自己写的一页\n", encoding="utf-8")
+    _append("8404.md", "\n\n加上的一段。\n")(project / "sources")
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "page of yours")
+    _append("8404.md", "\n\n又加上的一段。\n")(project / "sources")
+    result = _convert(project, monkeypatch)
+    assert result.incremental == 1 and page.read_text(encoding="utf-8") == "# 我自己写的一页\n"
+    assert any(d.code.value == "KB117" for d in result.diagnostics)
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, result, "page of yours, then an edit")

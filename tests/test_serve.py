@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -83,7 +84,7 @@ def _pages(html: Path) -> dict[str, bytes]:
 
 @pytest.mark.sphinx
 def test_the_live_and_incremental_builds_equal_a_cold_build(tmp_path: Path, monkeypatch) -> None:
-    """After two edits, the pages of `kexue-book serve` (one Sphinx application kept between
+    """After three edits, the pages of `kexue-book serve` (one Sphinx application kept between
     builds, converters/serve.py) and of `kexue-book build` run after each edit (convert reads
     the changed source alone, Sphinx reads one page) are those of a cold build, byte for byte:
     every page and the search index."""
@@ -117,18 +118,22 @@ def test_the_live_and_incremental_builds_equal_a_cold_build(tmp_path: Path, monk
     assert live(), said
     builds: list[int] = []
     build(built_project)
-    edits = ["\n\n第一次改动，加上一段。\n", "\n\n第二次改动：$$x^2\\label{eq:live}$$ 见\\eqref{eq:live}。\n"]
-    for text in edits:
+    # Two edits that add text, one that takes words away (Sphinx keeps a word no page has any
+    # more in its search index, as an empty list, unless told otherwise: zh_search.py).
+    edits = [("", "\n\n第一次改动，加上一段 Zanzibarquux。\n"), ("", "\n\n第二次改动：$$x^2\\label{eq:live}$$ 见\\eqref{eq:live}。\n"),
+             ("第一次改动，加上一段 Zanzibarquux。", "改写过的文字。")]
+    for old, new in edits:
         for project in (live_project, built_project):
-            with sorted((project / "sources").glob("*.md"))[0].open("a", encoding="utf-8") as f:
-                f.write(text)
+            source = sorted((project / "sources").glob("*.md"))[0]
+            text = source.read_text(encoding="utf-8")
+            source.write_text(text.replace(old, new) if old else text + new, encoding="utf-8")
         monkeypatch.chdir(live_project)
         assert live(), said
         build(built_project)
-    assert builds[1:] == [1, 1]  # each edit: the changed source alone converted
+    assert builds[1:] == [1, 1, 1]  # each edit: the changed source alone converted
     first = sorted((live_project / "sources").glob("*.md"))[0]
     page = next((live_project / "_build" / "html").rglob(f"a{first.stem}.html")).read_text(encoding="utf-8")
-    assert "第二次改动" in page and "第一次改动" in page
+    assert "第二次改动" in page and "改写过的文字" in page and "第一次改动" not in page
 
     cold = new_project(tmp_path / "cold")
     (cold / "sources").mkdir()
@@ -141,3 +146,82 @@ def test_the_live_and_incremental_builds_equal_a_cold_build(tmp_path: Path, monk
         assert sorted(pages) == sorted(cold_pages)
         different = [name for name in pages if pages[name] != cold_pages[name]]
         assert not different, (project.name, different)
+
+
+@pytest.mark.sphinx
+def test_the_live_preview_recovers_follows_the_configuration_and_removes_pages(tmp_path: Path, monkeypatch,
+                                                                             capsys) -> None:
+    """One LiveBuild through what an author does while it runs: a build that fails (a broken
+    conf.py) and the edit that mends it, kexue-book.yaml edited (every page shows the new book
+    title, also pages no source edit touched; the new Sphinx application's extensions do not
+    warn that the last one's registered their directives already), a source removed (its page
+    is gone)."""
+    from converters.serve import LiveBuild
+
+    project = new_project(tmp_path / "project")
+    sources = project / "sources"
+    sources.mkdir()
+    (sources / "one.md").write_text(ARTICLE.format(body="第一篇的正文。"), encoding="utf-8")
+    (sources / "two.md").write_text(ARTICLE.replace("90010", "90011").replace("实时预览的文章", "第二篇文章")
+                                    .format(body="第二篇的正文。"), encoding="utf-8")
+    monkeypatch.chdir(project)
+    said: list[str] = []
+    live = LiveBuild(project, [sources], say=said.append)
+    html = project / "_build" / "html"
+    assert live(), said
+    assert "第二篇的正文。" in (html / "misc" / "a90011.html").read_text(encoding="utf-8")
+
+    conf = project / "conf.py"
+    good = conf.read_text(encoding="utf-8")
+    conf.write_text(good + "\nraise RuntimeError('broken on purpose')\n", encoding="utf-8")
+    assert not live()
+    assert "broken on purpose" in "\n".join(said)
+    conf.write_text(good, encoding="utf-8")
+    (sources / "one.md").write_text(ARTICLE.format(body="修好以后的正文。"), encoding="utf-8")
+    assert live(), said
+    assert "修好以后的正文。" in (html / "misc" / "a90010.html").read_text(encoding="utf-8")
+
+    config = project / "kexue-book.yaml"
+    text = config.read_text(encoding="utf-8")
+    title = re.search(r'^  title: "?([^"\n]+)"?$', text, re.M).group(1)
+    config.write_text(text.replace(title, "改过名字的书", 1), encoding="utf-8")
+    assert live(), said
+    page = (html / "misc" / "a90011.html").read_text(encoding="utf-8")
+    assert "改过名字的书" in page and title not in page
+    assert "already registered" not in capsys.readouterr().err
+
+    (sources / "two.md").unlink()
+    assert live(), said
+    assert not (html / "misc" / "a90011.html").exists()
+    assert "第二篇文章" not in (html / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.sphinx
+def test_a_page_removed_while_a_build_failed_is_removed_by_the_next_build(tmp_path: Path, monkeypatch) -> None:
+    """Sphinx saves its environment (which forgets a removed page) before it writes the pages:
+    when writing fails or is interrupted, the next build no longer sees the removal, and the
+    removed page's HTML must still be deleted (sphinx_ext/stale_output.py)."""
+    from converters.serve import LiveBuild
+
+    project = new_project(tmp_path / "project")
+    sources = project / "sources"
+    sources.mkdir()
+    (sources / "one.md").write_text(ARTICLE.format(body="第一篇的正文。"), encoding="utf-8")
+    (sources / "two.md").write_text(ARTICLE.replace("90010", "90011").replace("实时预览的文章", "第二篇文章")
+                                    .format(body="第二篇的正文。"), encoding="utf-8")
+    monkeypatch.chdir(project)
+    said: list[str] = []
+    live = LiveBuild(project, [sources], say=said.append)
+    assert live(), said
+    removed = project / "_build" / "html" / "misc" / "a90011.html"
+    assert removed.is_file()
+
+    (sources / "two.md").unlink()
+
+    def interrupted(*args, **kwargs):
+        raise RuntimeError("writing interrupted")
+    live.app.builder.write = interrupted  # the application is kept: the configuration did not change
+    assert not live()
+    assert "writing interrupted" in "\n".join(said)
+    assert live(), said
+    assert not removed.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Callable
 
@@ -15,16 +16,26 @@ from .cache import Parsed, read_all
 Reader = Callable[[Path, Reporter, str], list[Article]]
 
 
-class _Readers(dict):
+class _Readers(Mapping):
     """Suffix → reader, each reader's module imported when a file of its format is first read:
-    a convert after an edit reads one Markdown file and need not load lxml and feedparser."""
+    a convert after an edit reads one Markdown file and need not load lxml and feedparser.
+    A Mapping (not a dict subclass), so that `get`, `items` and `values` give readers too."""
+
+    def __init__(self, names: dict[str, tuple[str, str]]) -> None:
+        self._names = names  # suffix → (module of this package, function)
 
     def __getitem__(self, suffix: str) -> Reader:
-        module, name = super().__getitem__(suffix)
+        module, name = self._names[suffix]
         return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
 
-READERS: dict[str, Reader] = _Readers({
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+READERS: Mapping[str, Reader] = _Readers({
     ".txt": ("seed_text", "read_seed"),
     ".md": ("markdown", "read_markdown"),
     ".html": ("webpage", "read_page"),

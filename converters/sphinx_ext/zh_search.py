@@ -100,6 +100,18 @@ def summaries_from_articles(app: Sphinx, pagename: str, templatename: str, conte
         app.add_js_file("kexue-search.js", loading_method="defer")
 
 
+def drop_vanished_words(app: Sphinx) -> list:
+    """A build that reads some pages again takes them out of the index it loads from the last
+    build, but keeps a word none of the other pages has as an empty list: the index of a build
+    after an edit that takes words away would differ from a full build's and grow with every
+    edit.  Before the index is written (the pages' words are in by then): those words dropped."""
+    indexer = getattr(app.builder, "indexer", None)
+    for mapping in (getattr(indexer, "_mapping", {}), getattr(indexer, "_title_mapping", {})):
+        for word in [word for word, pages in mapping.items() if not pages]:
+            del mapping[word]
+    return []
+
+
 def _quiet_jieba() -> None:
     # jieba announces loading its dictionary on stderr at every build.
     try:
@@ -117,4 +129,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", serve_static)
     app.connect("html-page-context", summaries_from_articles)
     app.connect("doctree-read", skip_formulas)
+    app.connect("html-collect-pages", drop_vanished_words)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}

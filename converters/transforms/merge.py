@@ -58,6 +58,12 @@ def opening(article: Article, length: int) -> str:
     return text[:length].casefold()
 
 
+# How far into a full article the opening words of an untitled excerpt are looked for.
+# incremental.py records this much of every article's opening: a change in it may merge an
+# excerpt into another article.
+OPENING_LETTERS = 160
+
+
 def _find_full_article(excerpt: Article, candidates: list[Article]) -> Article | None:
     """An untitled excerpt is the opening of a full article when its first words stand
     near the start of that article (a scrape may drop a word or a link's text)."""
@@ -65,7 +71,7 @@ def _find_full_article(excerpt: Article, candidates: list[Article]) -> Article |
     if len(probe) < 12:
         return None
     for candidate in candidates:
-        if probe in opening(candidate, 160):
+        if probe in opening(candidate, OPENING_LETTERS):
             return candidate
     return None
 
