@@ -132,14 +132,6 @@ def test_a_convert_after_each_edit_equals_a_whole_book_convert(tmp_path: Path, m
         assert again.skipped and [str(d) for d in again.diagnostics] == [str(d) for d in cold.diagnostics], name
 
 
-def _same_as_a_fresh_convert(project: Path, tmp_path: Path, monkeypatch, result: ConvertResult) -> None:
-    fresh = new_project(tmp_path / "fresh")
-    shutil.copytree(project / "sources", fresh / "sources")
-    cold = _convert(fresh, monkeypatch)
-    assert _files(project / "book") == _files(fresh / "book")
-    assert [str(d) for d in result.diagnostics] == [str(d) for d in cold.diagnostics]
-
-
 def test_the_opening_words_matter_only_in_a_book_with_untitled_excerpts(tmp_path: Path, monkeypatch) -> None:
     """An untitled excerpt joins the article it is the opening of: in a book without any, an
     edit of the first paragraph is an edit like another."""
@@ -148,7 +140,7 @@ def test_the_opening_words_matter_only_in_a_book_with_untitled_excerpts(tmp_path
     _replace("4493.md", "\n\n", "\n\n开头加上的几个字。")(project / "sources")
     result = _convert(project, monkeypatch)
     assert result.incremental == 1
-    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, result)
+    _same_as_a_fresh_convert(project, tmp_path, monkeypatch, result, "first paragraph")
 
 
 def test_only_the_changed_page_is_written(tmp_path: Path, monkeypatch) -> None:
@@ -223,7 +215,7 @@ def test_a_convert_from_another_folder_or_with_a_damaged_state_equals_a_whole_bo
     monkeypatch.chdir(project / "sources")
     elsewhere = convert_book([project / "sources"], load_config(project / CONFIG_NAME), project / "book",
                              project / "_build")
-    assert elsewhere.incremental == 0 and any(str(d).startswith("001_") for d in elsewhere.diagnostics)
+    assert elsewhere.incremental == 0 and any(str(d).startswith(("000_", "001_", "003_")) for d in elsewhere.diagnostics)
     _append("8404.md", "\n\n又加上的一段。\n")(project / "sources")
     _same_as_a_fresh_convert(project, tmp_path, monkeypatch, _convert(project, monkeypatch), "back home")
     state = project / "_build" / "cache" / "convert-state.pickle"
