@@ -3,10 +3,11 @@
 E-readers run no MathJax, so the EPUB builder gets its own math renderer.  Its MathML comes
 from MathJax 3's TeX input (`mathjax_mathml.py`), the engine the HTML book runs, so the EPUB
 shows what the HTML shows: every formula of the book is collected while the pages are read
-(`collect_formulas`), and once reading is done they all go through ONE node process
-(`convert_formulas`, at env-updated, before the pages are written — also by parallel
-writers, which inherit the results).  The MathML is kept per formula in the doctree folder
-(`kexue-mathml.json`), so a later build converts only new formulas.
+(`collect_formulas`; from the stored doctrees for pages this build did not read,
+`collect_unread`), and once reading is done they all go through one node process, or one per
+core when they are many (`convert_formulas`, at env-updated, before the pages are written —
+also by parallel writers, which inherit the results).  The MathML is kept per formula in the
+doctree folder (`kexue-mathml.json`), so a later build converts only new formulas.
 
 Without node or the npm package (not installed: `make node_modules`), latex2mathml converts
 the formulas instead — rows of `eqnarray` and column specs of arrays may then be lost — and
@@ -115,16 +116,30 @@ def _is_epub(app: Sphinx) -> bool:
     return app.builder.name.startswith("epub")
 
 
-def collect_formulas(app: Sphinx, doctree: nodes.document) -> None:
+def _formulas_of(doctree: nodes.document) -> list[tuple[str, bool, int | None]]:
     """Every formula of the page as the writer will see it (after `equations.formulas_for_output`)."""
-    if not _is_epub(app):
-        return
     found = []
     for node in doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block))):
         display = isinstance(node, nodes.math_block)
         tex = epub_tex(node) if display else node.astext()
         found.append((tex, display, node.line))
-    app.env.kexue_epub_formulas[app.env.docname] = found
+    return found
+
+
+def collect_formulas(app: Sphinx, doctree: nodes.document) -> None:
+    if _is_epub(app):
+        app.env.kexue_epub_formulas[app.env.docname] = _formulas_of(doctree)
+
+
+def collect_unread(env: BuildEnvironment) -> list[str]:
+    """The formulas of the pages no EPUB build has read: an EPUB build that starts from the HTML
+    build's environment (converters/build.py, `seed_doctrees`) reads only the pages changed
+    since; the others' formulas come from their doctrees as that build stored them.  Returns
+    those pages."""
+    unread = sorted(env.all_docs.keys() - env.kexue_epub_formulas.keys())
+    for docname in unread:
+        env.kexue_epub_formulas[docname] = _formulas_of(env.get_doctree(docname))
+    return unread
 
 
 def init_env(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
@@ -153,9 +168,10 @@ def _read_cache(path: Path, engine: str) -> dict[tuple[str, bool], str | None]:
 
 def convert_formulas(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """All formulas of the book to MathML: the cached ones from the last build, the others
-    through one MathJax process (or latex2mathml when MathJax is not installed)."""
+    through MathJax (or latex2mathml when MathJax is not installed)."""
     if not _is_epub(app):
         return []
+    unread = collect_unread(env)
     wanted = {(tex, display) for found in env.kexue_epub_formulas.values() for tex, display, _ in found}
     problem = None
     try:
@@ -193,7 +209,9 @@ def convert_formulas(app: Sphinx, env: BuildEnvironment) -> list[str]:
         articles[docname] = {"formulas": len(found), "mathml": len(found) - len(fallback), "fallback": fallback}
     (Path(app.doctreedir) / REPORT).write_text(json.dumps({"engine": name, "problem": problem, "articles": articles},
                                                          ensure_ascii=False, indent=1), encoding="utf-8")
-    return []
+    # Pages whose formulas were collected late count as updated: Sphinx then stores the
+    # environment with them (it does so only when some page was updated).
+    return unread
 
 
 def _mathml(tex: str, display: bool) -> str | None:
@@ -227,7 +245,9 @@ def visit_math(self, node: nodes.math) -> None:
 
 
 def visit_displaymath(self, node: nodes.math_block) -> None:
-    self.body.append(self.starttag(node, "div", CLASS="math"))
+    # The class `math` alone: a node's other classes are the HTML's (zh_search's `no-search`,
+    # added while the HTML build reads a page; the EPUB may start from that build's doctrees).
+    self.body.append(self.starttag(nodes.math_block(ids=list(node["ids"])), "div", CLASS="math"))
     if node.get("number") is not None and node.get("label"):
         number = get_node_equation_number(self, node)
         self.body.append(f'<span class="eqno">({number})</span>')
