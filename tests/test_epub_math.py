@@ -167,7 +167,7 @@ def test_answers_are_the_same_however_many_node_processes(real_epub) -> None:
     formulas = [(r["tex"], r["display"]) for r in map(json.loads, _requests(real_epub[1]))]
     engine = mathjax_mathml.NodeEngine()
     alone = engine.convert_all(formulas, processes=1)
-    assert len(formulas) >= 2 * mathjax_mathml.FORMULAS_PER_PROCESS and sum(m is not None for m in alone) > 0
+    assert len(formulas) > 100 and sum(m is not None for m in alone) > 100
     assert engine.convert_all(formulas, processes=2) == alone
     assert engine.convert_all(formulas, processes=3) == alone
 
