@@ -289,13 +289,11 @@ def cover_alt(app: Sphinx, pagename: str, templatename: str, context: dict, doct
         context["kexue_cover_alt"] = "封面：" + "，".join(t for t in (title, subtitle, author, blog_name) if t)
 
 
-def finish_package(app: Sphinx, exception: Exception | None) -> None:
+def finish_package(app: Sphinx) -> None:
     """The package and nav as EPUB 3 and its accessibility rules want them, read from the pages
     written: a content document with MathML carries properties="mathml" in the manifest, the
     cover image properties="cover-image"; the accessibility metadata and the landmarks
-    (epub_a11y.py) state what the pages hold.  Then the book is zipped again."""
-    if exception is not None or not _is_epub(app):
-        return
+    (epub_a11y.py) state what the pages hold."""
     outdir = Path(app.outdir)
     opf_path, nav_path = outdir / "content.opf", outdir / "nav.xhtml"
     if not opf_path.is_file():
@@ -317,7 +315,22 @@ def finish_package(app: Sphinx, exception: Exception | None) -> None:
         bibliography = next((page for page in spine if PurePosixPath(page).stem == "bibliography"), None)
         landmarks = epub_a11y.landmarks_for(spine, cover, root, start, bibliography)
         nav_path.write_bytes(epub_a11y.nav_with_landmarks(nav_path.read_bytes(), landmarks))
-    app.builder.build_epub()  # zip again with the corrected package and nav
+
+
+def finish_before_zipping(app: Sphinx) -> None:
+    """The builder writes the package and nav, then zips the book, in one step (its
+    `handle_finish`): `finish_package` goes in between, so that the book is zipped once, with
+    them finished (zipping a large book again took seconds)."""
+    if not _is_epub(app):
+        return
+    builder = app.builder
+    zip_book = builder.build_epub
+
+    def build_epub() -> None:
+        finish_package(app)
+        zip_book()
+
+    builder.build_epub = build_epub
 
 
 def localise_builder(app: Sphinx) -> None:
@@ -344,6 +357,6 @@ def setup(app: Sphinx) -> dict:
     templates = str(Path(__file__).parent / "templates")
     if templates not in app.config.templates_path:
         app.config.templates_path.append(templates)
-    app.connect("build-finished", finish_package)
+    app.connect("builder-inited", finish_before_zipping)
     # env_version: environments pickled before the formulas were collected are read afresh.
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
