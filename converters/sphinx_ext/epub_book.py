@@ -137,8 +137,14 @@ def collect_unread(env: BuildEnvironment) -> list[str]:
     since; the others' formulas come from their doctrees as that build stored them.  Returns
     those pages."""
     unread = sorted(env.all_docs.keys() - env.kexue_epub_formulas.keys())
+    # Where Sphinx keeps the doctrees it read for the writer (as it keeps those it reads itself):
+    # a doctree is unpickled once, not again to be written (5 ms a page).
+    for_writer = getattr(env, "_write_doc_doctree_cache", None)
     for docname in unread:
-        env.kexue_epub_formulas[docname] = _formulas_of(env.get_doctree(docname))
+        doctree = env.get_doctree(docname)
+        env.kexue_epub_formulas[docname] = _formulas_of(doctree)
+        if isinstance(for_writer, dict):
+            for_writer[docname] = doctree
     return unread
 
 
