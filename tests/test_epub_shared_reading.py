@@ -25,7 +25,7 @@ from converters.sphinx_ext.epub_book import REPORT
 from conftest import new_project
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# Formulas (numbered rows, \eqref, \tag), citations, links between articles, series, figures.
+# Formulas (numbered rows, \eqref, \tag), a citation, links between articles, series, figures.
 CASES = ["md-math", "md-math-rows", "links-and-series", "figure-caption", "md-figures"]
 EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")
 # Sphinx writes the time of the build into the package.
@@ -61,8 +61,8 @@ def _epub(project: Path, sources: Path) -> tuple[dict[str, bytes], str]:
 
 @pytest.fixture(scope="module")
 def two_epubs(tmp_path_factory):
-    """The EPUB read by itself and its output; the one started from an older HTML build and its
-    output; the latter's project."""
+    """The EPUB read by itself and the command's output; the EPUB started from an older HTML
+    build and its output; the project of the latter and of the former."""
     folder = tmp_path_factory.mktemp("shared-reading")
     sources = _sources(folder / "sources")
     shared = new_project(folder / "shared")
