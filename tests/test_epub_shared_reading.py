@@ -1,9 +1,11 @@
-"""A cold EPUB build starts from the HTML build's doctrees (converters/build.py, `seed_doctrees`)
-and reads only the pages changed since: its EPUB equals the one of a build that read every page
-itself, file by file and byte by byte (the package's build time aside), and epubcheck accepts it.
+"""A cold EPUB build starts from the HTML (or LaTeX) build's doctrees (converters/build.py,
+`seed_doctrees`) and reads only the pages changed since: its EPUB equals the one of a build that
+read every page itself, file by file and byte by byte (the package's build time aside), and
+epubcheck accepts it.
 
-Needs epubcheck for the last check; the MathML comes from MathJax when node and mathjax-full are
-installed, else from latex2mathml — the same in both builds either way.
+Needs epubcheck for the last check and xelatex for the LaTeX build's formula check; the MathML
+comes from MathJax when node and mathjax-full are installed, else from latex2mathml — the same in
+both builds either way.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from converters.build import ENVIRONMENT, seed_doctrees
+from converters.build import ENVIRONMENT, seed_doctrees, sphinx_command
 from converters.cli import run
 from converters.sphinx_ext.epub_book import REPORT
 
@@ -43,7 +46,8 @@ def _sources(folder: Path) -> Path:
 def _edit_one_article(sources: Path) -> None:
     """A formula and a sentence more in one article: a page the EPUB build must read itself."""
     path = next(p for p in sorted(sources.iterdir()) if p.name.startswith("md-math-rows") and p.suffix == ".md")
-    path.write_text(path.read_text(encoding="utf-8") + "\n\n新加的一段，带公式$e^{i\\pi}+1=0$。\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8") + "\n\n新加的一段，带公式$e^{i\\pi}+1=0$。\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def _contents(epub: Path) -> dict[str, bytes]:
@@ -60,9 +64,10 @@ def _epub(project: Path, sources: Path) -> tuple[dict[str, bytes], str]:
 
 
 @pytest.fixture(scope="module")
-def two_epubs(tmp_path_factory):
-    """The EPUB read by itself and the command's output; the EPUB started from an older HTML
-    build and its output; the project of the latter and of the former."""
+def books(tmp_path_factory) -> SimpleNamespace:
+    """The EPUB read by itself (`alone`, the command's output `alone_out`, its project
+    `alone_project`) and the EPUB started from an older HTML build (`seeded`, `seeded_out`,
+    `shared`), of the same `sources`."""
     folder = tmp_path_factory.mktemp("shared-reading")
     sources = _sources(folder / "sources")
     shared = new_project(folder / "shared")
@@ -75,45 +80,64 @@ def two_epubs(tmp_path_factory):
     seeded, seeded_out = _epub(shared, sources)
     alone_project = new_project(folder / "alone")
     alone, alone_out = _epub(alone_project, sources)
-    return alone, alone_out, seeded, seeded_out, shared, alone_project
+    return SimpleNamespace(sources=sources, alone=alone, alone_out=alone_out, alone_project=alone_project,
+                           seeded=seeded, seeded_out=seeded_out, shared=shared)
 
 
-def test_the_epub_started_from_the_html_doctrees_equals_the_one_read_alone(two_epubs) -> None:
-    alone, alone_out, seeded, seeded_out, *_ = two_epubs
-    pages = re.search(r"epub: read (\d+) of (\d+) pages", alone_out)
-    assert pages and pages.group(1) == pages.group(2), alone_out  # read every page itself
+def _read(out: str) -> tuple[int, int]:
+    pages = re.search(r"epub: read (\d+) of (\d+) pages", out)
+    assert pages, out
+    return int(pages.group(1)), int(pages.group(2))
+
+
+def test_the_epub_started_from_the_html_doctrees_equals_the_one_read_alone(books) -> None:
+    read, found = _read(books.alone_out)
+    assert read == found  # read every page itself
     # Only the edited article (and the pages Sphinx reads again with it) read again.
-    read = re.search(r"epub: read (\d+) of (\d+) pages", seeded_out)
-    assert read and 1 <= int(read.group(1)) < int(read.group(2)) / 2, seeded_out
-    assert sorted(seeded) == sorted(alone)
-    assert [name for name in alone if seeded[name] != alone[name]] == []
-    edited = next(page for name, page in seeded.items() if name.endswith(".xhtml") and "新加的一段".encode() in page)
+    read, found = _read(books.seeded_out)
+    assert 1 <= read < found / 2, books.seeded_out
+    assert sorted(books.seeded) == sorted(books.alone)
+    assert [name for name in books.alone if books.seeded[name] != books.alone[name]] == []
+    edited = next(page for name, page in books.seeded.items()
+                  if name.endswith(".xhtml") and "新加的一段".encode() in page)
     assert b'alttext="e^{i\\pi}+1=0"' in edited
 
 
-def test_every_formula_is_counted_as_if_every_page_was_read(two_epubs) -> None:
+def test_every_formula_is_counted_as_if_every_page_was_read(books) -> None:
     """The formulas of the pages the EPUB build did not read come from their doctrees: the
     report `kexue-book check` and `build` read (per article: formulas, MathML, TeX) is the same."""
-    *_, shared, alone_project = two_epubs
     reports = [json.loads((p / "_build" / "doctrees" / "epub" / REPORT).read_text(encoding="utf-8"))
-               for p in (shared, alone_project)]
+               for p in (books.shared, books.alone_project)]
     assert reports[0] == reports[1]
     assert sum(a["formulas"] for a in reports[0]["articles"].values()) > 0
 
 
-def test_a_second_build_starts_from_its_own_environment(two_epubs, tmp_path: Path) -> None:
-    *_, shared, _ = two_epubs
-    doctrees = shared / "_build" / "doctrees"
-    assert (doctrees / "epub" / ENVIRONMENT).is_file()
-    assert not seed_doctrees(shared / "_build", "epub")  # it has one: nothing copied over it
-    assert not seed_doctrees(tmp_path, "epub")  # no HTML build to start from
-    assert not seed_doctrees(shared / "_build", "html")  # the HTML reads its pages itself
+@pytest.mark.skipif(not shutil.which("xelatex"), reason="xelatex missing (the LaTeX build checks its formulas with it)")
+def test_the_epub_started_from_the_latex_doctrees_equals_the_one_read_alone(books, tmp_path: Path) -> None:
+    """`make book` builds the PDF first: the EPUB starts from the LaTeX build's doctrees."""
+    project = new_project(tmp_path / "project")
+    assert run(["--project", str(project), "convert", "-q", str(books.sources)]) == 0
+    proc = subprocess.run(sphinx_command(project, "latex", project / "_build" / "latex",
+                                         project / "_build" / "doctrees" / "latex"),
+                          cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    seeded, out = _epub(project, books.sources)
+    assert _read(out)[0] == 0
+    assert sorted(seeded) == sorted(books.alone)
+    assert [name for name in books.alone if seeded[name] != books.alone[name]] == []
+
+
+def test_a_second_build_starts_from_its_own_environment(books, tmp_path: Path) -> None:
+    build_dir = books.shared / "_build"
+    assert (build_dir / "doctrees" / "epub" / ENVIRONMENT).is_file()
+    assert seed_doctrees(build_dir, "epub") is None  # it has one: nothing copied over it
+    assert seed_doctrees(tmp_path, "epub") is None  # no other build to start from
+    assert seed_doctrees(build_dir, "html") is None  # the HTML reads its pages itself
 
 
 @pytest.mark.skipif(not (EPUBCHECK_JAR.is_file() and shutil.which("java")), reason="epubcheck missing")
-def test_the_epub_started_from_the_html_doctrees_passes_epubcheck(two_epubs) -> None:
-    *_, shared, _ = two_epubs
-    proc = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(shared / "_build" / "epub" / "kexue-book.epub")],
-                          capture_output=True, text=True)
+def test_the_epub_started_from_the_html_doctrees_passes_epubcheck(books) -> None:
+    proc = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR),
+                           str(books.shared / "_build" / "epub" / "kexue-book.epub")], capture_output=True, text=True)
     summary = re.search(r"Messages: (\d+) fatals / (\d+) errors / (\d+) warnings", proc.stdout + proc.stderr)
     assert summary and summary.groups() == ("0", "0", "0"), proc.stdout + proc.stderr
