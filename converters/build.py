@@ -138,6 +138,32 @@ def rejected_pages(messages: list[str], book_dir: Path) -> list[Rejection] | Non
 Output = str | None
 
 
+# A builder without an environment of its own starts from the newest of the builders named
+# here: the EPUB from the HTML's or the LaTeX's (a page is read the same way for all three:
+# sphinx_ext/epub_book.py collects the formulas of the pages it did not read from their doctrees,
+# and tests prove the EPUB equals one read by itself).  Reading is half of a cold EPUB build of
+# a large book; `make book` builds the PDF first, the bench and `make html epub` the HTML.
+SEEDS = {"epub": ("html", "latex")}
+ENVIRONMENT = "environment.pickle"  # Sphinx's pickled environment in a doctree folder
+
+
+def seed_doctrees(build_dir: Path, builder: str) -> str | None:
+    """Copy the doctrees of the newest environment among SEEDS[builder] into `builder`'s doctree
+    folder when that folder holds none (a cold build); returns the builder copied from.  Sphinx
+    then reads only the pages changed since that build; whatever else the folder holds (a
+    MathML cache) stays."""
+    doctrees = build_dir / "doctrees"
+    if (doctrees / builder / ENVIRONMENT).is_file():
+        return None
+    found = [((doctrees / source / ENVIRONMENT).stat().st_mtime_ns, source) for source in SEEDS.get(builder, ())
+             if (doctrees / source / ENVIRONMENT).is_file()]
+    if not found:
+        return None
+    source = max(found)[1]
+    shutil.copytree(doctrees / source, doctrees / builder, dirs_exist_ok=True)
+    return source
+
+
 def _run_sphinx(project: Path, builder: str, outdir: Path, build_dir: Path, strict: bool,
                 output: Output = None, jobs: str = "auto", progress: Callable[[str], None] | None = None,
                 env: dict[str, str] | None = None):
@@ -145,6 +171,7 @@ def _run_sphinx(project: Path, builder: str, outdir: Path, build_dir: Path, stri
         # Sphinx's EPUB builder lists files left by the previous run a second time in the spine
         # (epubcheck RSC-005); the doctrees are elsewhere, so only the writing starts afresh.
         shutil.rmtree(outdir)
+    seed_doctrees(build_dir, builder)
     cmd = sphinx_command(project, builder, outdir, build_dir / "doctrees" / builder, strict, jobs,
                          quiet=output != "terminal")
     env = {**os.environ, **(env or {})}

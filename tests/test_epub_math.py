@@ -6,6 +6,7 @@ Needs node and the npm package mathjax-full (`make node_modules`); the corpus-re
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -87,11 +88,12 @@ def test_a_formula_mathjax_rejects_is_none() -> None:
 
 def _counting_node(folder: Path) -> tuple[Path, Path]:
     """A node that notes each start in a log (how many MathJax processes a build ran) and the
-    formulas sent to it in `<log>.requests`."""
+    formulas sent to it in `<log>.requests.<pid>` (`_requests`)."""
     log = folder / "node-starts.log"
     wrapper = folder / "node"
+    # One requests file per process ($$): the lines of processes running at once never mix.
     wrapper.write_text(f'#!/bin/sh\necho start >> "{log}"\n'
-                       f'tee -a "{log}.requests" | "{mathjax_mathml.node_executable()}" "$@"\n')
+                       f'tee -a "{log}.requests.$$" | "{mathjax_mathml.node_executable()}" "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
     return wrapper, log
 
@@ -112,6 +114,12 @@ def real_epub(tmp_path_factory):
     finally:
         del os.environ[mathjax_mathml.NODE_ENV]
     return project / "_build" / "epub" / "kexue-book.epub", log
+
+
+def _requests(log: Path) -> list[str]:
+    """The requests the counting node received, by all its processes."""
+    return [line for path in sorted(log.parent.glob(f"{log.name}.requests.*"))
+            for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def _maths(epub: Path) -> list[tuple[str, etree._Element]]:
@@ -142,9 +150,37 @@ def test_real_articles_epub_math_as_the_blog_shows_it(real_epub) -> None:
     assert sum(1 for _, m in maths if is_multiline(m.get("alttext"))) == tally.multiline
 
 
-def test_one_mathjax_process_per_build(real_epub) -> None:
+def test_mathjax_processes_per_build(real_epub) -> None:
+    """Not a process per page or per writer: one per FORMULAS_PER_PROCESS formulas, at most one
+    per core, all of them started once for the whole build (`-j 2`)."""
     epub, log = real_epub
-    assert log.read_text().splitlines() == ["start"]
+    formulas = len(_requests(log))
+    starts = log.read_text().splitlines()
+    assert starts == ["start"] * mathjax_mathml.processes_for(formulas)
+    assert len(starts) <= len(os.sched_getaffinity(0))
+
+
+@needs_mathjax
+def test_answers_are_the_same_however_many_node_processes(real_epub) -> None:
+    """The real articles' formulas (as the EPUB build sent them) through one node process and
+    through two and three at once: the same MathML, formula by formula."""
+    formulas = [(r["tex"], r["display"]) for r in map(json.loads, _requests(real_epub[1]))]
+    engine = mathjax_mathml.NodeEngine()
+    alone = engine.convert_all(formulas, processes=1)
+    assert len(formulas) > 100 and sum(m is not None for m in alone) > 100
+    assert engine.convert_all(formulas, processes=2) == alone
+    assert engine.convert_all(formulas, processes=3) == alone
+
+
+def test_processes_for_a_few_formulas_and_many(monkeypatch) -> None:
+    monkeypatch.delenv(mathjax_mathml.PROCESSES_ENV, raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert mathjax_mathml.processes_for(0) == mathjax_mathml.processes_for(1) == 1
+    assert mathjax_mathml.processes_for(mathjax_mathml.FORMULAS_PER_PROCESS) == 1
+    assert mathjax_mathml.processes_for(100_000) == cores
+    monkeypatch.setenv(mathjax_mathml.PROCESSES_ENV, "3")
+    assert mathjax_mathml.processes_for(100_000) == 3
+    assert mathjax_mathml.processes_for(mathjax_mathml.FORMULAS_PER_PROCESS + 1) == 2
 
 
 @pytest.mark.skipif(not (EPUBCHECK_JAR.is_file() and shutil.which("java")), reason="epubcheck missing")
@@ -192,11 +228,10 @@ def test_a_later_build_converts_only_new_formulas(tmp_path: Path, monkeypatch) -
         with zipfile.ZipFile(project / "_build" / "epub" / "kexue-book.epub") as book:
             return book.read("misc/a90302.xhtml").decode("utf-8")
 
-    requests = Path(f"{log}.requests")
     build(r"\cos y")
-    assert len(log.read_text().splitlines()) == 1 and len(requests.read_text().splitlines()) == 2
+    assert len(log.read_text().splitlines()) == 1 and len(_requests(log)) == 2
     page = build(r"\sin z")  # one new formula: MathJax once more, for it alone
-    assert len(log.read_text().splitlines()) == 2 and len(requests.read_text().splitlines()) == 3
+    assert len(log.read_text().splitlines()) == 2 and len(_requests(log)) == 3
     assert 'alttext="\\sin z"' in page and "<mi>sin</mi>" in page
     cache = (project / "_build" / "doctrees" / "epub" / "kexue-mathml.json").read_text(encoding="utf-8")
     assert "\\\\sin z" in cache and "\\\\cos y" not in cache  # formulas no page holds are dropped

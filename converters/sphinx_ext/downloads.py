@@ -30,19 +30,30 @@ def available(app: Sphinx) -> list[tuple[str, str]]:
     return [(LABELS[p.suffix], p.name) for p in sorted(folder.iterdir()) if p.suffix in LABELS]
 
 
+class downloads_links(nodes.General, nodes.Element):
+    """Where the landing page's download links go, filled when the page is written (`fill_links`):
+    a page is read once for every builder (the EPUB build may start from the HTML build's
+    doctrees, converters/build.py), so what a builder shows is decided when it writes."""
+
+
 class DownloadsDirective(SphinxDirective):
     """The landing page's download links (HTML only; nothing in the PDF or EPUB)."""
 
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        builder = self.env.app.builder
-        files = available(self.env.app)
-        if not files or builder.format != "html" or builder.name.startswith("epub"):
-            return []
+        return [downloads_links()]
+
+
+def fill_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for node in list(doctree.findall(downloads_links)):
+        files = available(app)
+        if not files or app.builder.format != "html" or app.builder.name.startswith("epub"):
+            node.parent.remove(node)
+            continue
         links = "，".join(f'<a class="reference download" href="{name}">{label}（{name}）</a>'
                          for label, name in files)
-        return [nodes.raw("", f'<p class="kexue-downloads">下载本书：{links}</p>', format="html")]
+        node.replace_self(nodes.raw("", f'<p class="kexue-downloads">下载本书：{links}</p>', format="html"))
 
 
 def add_files(app: Sphinx) -> None:
@@ -81,7 +92,9 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("kexue_downloads_listing", "", "html", types=[str])
     app.connect("config-inited", note_listing)
     app.add_directive("kexue-downloads", DownloadsDirective)
+    app.connect("doctree-resolved", fill_links)
     app.connect("builder-inited", add_files)
     app.connect("html-page-context", page_context)
     app.config.templates_path.append(str(Path(__file__).parent / "templates"))
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: doctrees read before the links were filled when written are read afresh.
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

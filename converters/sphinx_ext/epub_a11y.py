@@ -12,8 +12,8 @@
   bibliography), which reading systems offer as "go to" points.  No `page-list`: the EPUB reflows
   and mirrors no printed pages (the PDF's pages depend on its own typesetting).
 
-The package and the nav are rewritten once the builder wrote them (epub_book.finish_package);
-both are parsed as XML and edited as trees.
+The package and the nav are rewritten once the builder wrote them, before it zips the book
+(epub_book.finish_package); both are parsed as XML and edited as trees.
 """
 
 from __future__ import annotations

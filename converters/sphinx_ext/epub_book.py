@@ -3,10 +3,11 @@
 E-readers run no MathJax, so the EPUB builder gets its own math renderer.  Its MathML comes
 from MathJax 3's TeX input (`mathjax_mathml.py`), the engine the HTML book runs, so the EPUB
 shows what the HTML shows: every formula of the book is collected while the pages are read
-(`collect_formulas`), and once reading is done they all go through ONE node process
-(`convert_formulas`, at env-updated, before the pages are written — also by parallel
-writers, which inherit the results).  The MathML is kept per formula in the doctree folder
-(`kexue-mathml.json`), so a later build converts only new formulas.
+(`collect_formulas`; from the stored doctrees for pages this build did not read,
+`collect_unread`), and once reading is done they all go through one node process, or one per
+core when they are many (`convert_formulas`, at env-updated, before the pages are written —
+also by parallel writers, which inherit the results).  The MathML is kept per formula in the
+doctree folder (`kexue-mathml.json`), so a later build converts only new formulas.
 
 Without node or the npm package (not installed: `make node_modules`), latex2mathml converts
 the formulas instead — rows of `eqnarray` and column specs of arrays may then be lost — and
@@ -115,16 +116,36 @@ def _is_epub(app: Sphinx) -> bool:
     return app.builder.name.startswith("epub")
 
 
-def collect_formulas(app: Sphinx, doctree: nodes.document) -> None:
+def _formulas_of(doctree: nodes.document) -> list[tuple[str, bool, int | None]]:
     """Every formula of the page as the writer will see it (after `equations.formulas_for_output`)."""
-    if not _is_epub(app):
-        return
     found = []
     for node in doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block))):
         display = isinstance(node, nodes.math_block)
         tex = epub_tex(node) if display else node.astext()
         found.append((tex, display, node.line))
-    app.env.kexue_epub_formulas[app.env.docname] = found
+    return found
+
+
+def collect_formulas(app: Sphinx, doctree: nodes.document) -> None:
+    if _is_epub(app):
+        app.env.kexue_epub_formulas[app.env.docname] = _formulas_of(doctree)
+
+
+def collect_unread(env: BuildEnvironment) -> list[str]:
+    """The formulas of the pages no EPUB build has read: an EPUB build that starts from the HTML
+    build's environment (converters/build.py, `seed_doctrees`) reads only the pages changed
+    since; the others' formulas come from their doctrees as that build stored them.  Returns
+    those pages."""
+    unread = sorted(env.all_docs.keys() - env.kexue_epub_formulas.keys())
+    # Where Sphinx keeps the doctrees it read for the writer (as it keeps those it reads itself):
+    # a doctree is unpickled once, not again to be written (5 ms a page).
+    for_writer = getattr(env, "_write_doc_doctree_cache", None)
+    for docname in unread:
+        doctree = env.get_doctree(docname)
+        env.kexue_epub_formulas[docname] = _formulas_of(doctree)
+        if isinstance(for_writer, dict):
+            for_writer[docname] = doctree
+    return unread
 
 
 def init_env(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
@@ -153,9 +174,10 @@ def _read_cache(path: Path, engine: str) -> dict[tuple[str, bool], str | None]:
 
 def convert_formulas(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """All formulas of the book to MathML: the cached ones from the last build, the others
-    through one MathJax process (or latex2mathml when MathJax is not installed)."""
+    through MathJax (or latex2mathml when MathJax is not installed)."""
     if not _is_epub(app):
         return []
+    unread = collect_unread(env)
     wanted = {(tex, display) for found in env.kexue_epub_formulas.values() for tex, display, _ in found}
     problem = None
     try:
@@ -193,7 +215,9 @@ def convert_formulas(app: Sphinx, env: BuildEnvironment) -> list[str]:
         articles[docname] = {"formulas": len(found), "mathml": len(found) - len(fallback), "fallback": fallback}
     (Path(app.doctreedir) / REPORT).write_text(json.dumps({"engine": name, "problem": problem, "articles": articles},
                                                          ensure_ascii=False, indent=1), encoding="utf-8")
-    return []
+    # Pages whose formulas were collected late count as updated: Sphinx then stores the
+    # environment with them (it does so only when some page was updated).
+    return unread
 
 
 def _mathml(tex: str, display: bool) -> str | None:
@@ -227,7 +251,9 @@ def visit_math(self, node: nodes.math) -> None:
 
 
 def visit_displaymath(self, node: nodes.math_block) -> None:
-    self.body.append(self.starttag(node, "div", CLASS="math"))
+    # The class `math` alone: a node's other classes are the HTML's (zh_search's `no-search`,
+    # added while the HTML build reads a page; the EPUB may start from that build's doctrees).
+    self.body.append(self.starttag(nodes.math_block(ids=list(node["ids"])), "div", CLASS="math"))
     if node.get("number") is not None and node.get("label"):
         number = get_node_equation_number(self, node)
         self.body.append(f'<span class="eqno">({number})</span>')
@@ -269,13 +295,11 @@ def cover_alt(app: Sphinx, pagename: str, templatename: str, context: dict, doct
         context["kexue_cover_alt"] = "封面：" + "，".join(t for t in (title, subtitle, author, blog_name) if t)
 
 
-def finish_package(app: Sphinx, exception: Exception | None) -> None:
+def finish_package(app: Sphinx) -> None:
     """The package and nav as EPUB 3 and its accessibility rules want them, read from the pages
     written: a content document with MathML carries properties="mathml" in the manifest, the
     cover image properties="cover-image"; the accessibility metadata and the landmarks
-    (epub_a11y.py) state what the pages hold.  Then the book is zipped again."""
-    if exception is not None or not _is_epub(app):
-        return
+    (epub_a11y.py) state what the pages hold."""
     outdir = Path(app.outdir)
     opf_path, nav_path = outdir / "content.opf", outdir / "nav.xhtml"
     if not opf_path.is_file():
@@ -297,7 +321,22 @@ def finish_package(app: Sphinx, exception: Exception | None) -> None:
         bibliography = next((page for page in spine if PurePosixPath(page).stem == "bibliography"), None)
         landmarks = epub_a11y.landmarks_for(spine, cover, root, start, bibliography)
         nav_path.write_bytes(epub_a11y.nav_with_landmarks(nav_path.read_bytes(), landmarks))
-    app.builder.build_epub()  # zip again with the corrected package and nav
+
+
+def finish_before_zipping(app: Sphinx) -> None:
+    """The builder writes the package and nav, then zips the book, in one step (its
+    `handle_finish`): `finish_package` goes in between, so that the book is zipped once, with
+    them finished (zipping a large book again took seconds)."""
+    if not _is_epub(app):
+        return
+    builder = app.builder
+    zip_book = builder.build_epub
+
+    def build_epub() -> None:
+        finish_package(app)
+        zip_book()
+
+    builder.build_epub = build_epub
 
 
 def localise_builder(app: Sphinx) -> None:
@@ -324,6 +363,6 @@ def setup(app: Sphinx) -> dict:
     templates = str(Path(__file__).parent / "templates")
     if templates not in app.config.templates_path:
         app.config.templates_path.append(templates)
-    app.connect("build-finished", finish_package)
+    app.connect("builder-inited", finish_before_zipping)
     # env_version: environments pickled before the formulas were collected are read afresh.
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

@@ -2,11 +2,11 @@
 
 The HTML shows what MathJax makes of a formula; the EPUB should show the same, and MathJax can
 write MathML without a browser.  `tex2mathml.js` (beside this file) runs MathJax under node and
-answers one JSON line per formula; the book's formulas go through ONE such process per build
-(`NodeEngine.convert_all`).  MathJax comes from the npm package mathjax-full, installed by
-`make node_modules` (`npm ci` from the committed package.json / package-lock.json) into
-`node_modules/` of the repository; node is Debian's (`scripts/debian-deps`).  Nothing is fetched
-at build time.
+answers one JSON line per formula; the book's formulas go through one such process per build, or
+one per core when they are many (`NodeEngine.convert_all`: a cold build of a large book).  MathJax
+comes from the npm package mathjax-full, installed by `make node_modules` (`npm ci` from the
+committed package.json / package-lock.json) into `node_modules/` of the repository; node is
+Debian's (`scripts/debian-deps`).  Nothing is fetched at build time.
 
 MathJax's MathML is made fit for an EPUB (`for_epub`): attributes that are not MathML, are empty
 or carry source text into the page (`data-*`, `class`, `style`, `id`, non-web `href`) are dropped,
@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -75,13 +76,33 @@ def engine_id(js_dir: Path | None) -> str:
     return f"mathjax {version} {code}"
 
 
+# A node process takes about 0.2 s to load MathJax and then about 1.5 ms per formula: a second
+# process pays off from a few hundred formulas on (a cold build of a large book has tens of
+# thousands, all new; a later build sends only the new ones, usually one process's worth).
+FORMULAS_PER_PROCESS = 300
+PROCESSES_ENV = "KEXUE_BOOK_MATHJAX_PROCESSES"  # at most this many node processes at once
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def processes_for(formulas: int) -> int:
+    """How many node processes convert `formulas` formulas: one per FORMULAS_PER_PROCESS, at most
+    one per core this process may run on ($KEXUE_BOOK_MATHJAX_PROCESSES lowers or raises it)."""
+    configured = os.environ.get(PROCESSES_ENV, "")
+    limit = int(configured) if configured.isdigit() and int(configured) > 0 else _cores()
+    return max(1, min(limit, -(-formulas // FORMULAS_PER_PROCESS)))
+
+
 class EngineMissing(RuntimeError):
     """node or MathJax is not installed."""
 
 
 class NodeEngine:
-    """MathJax under node.  `convert_all` sends a batch through one process; `convert_one` keeps
-    a process open for formulas that come later (none in a normal build)."""
+    """MathJax under node.  `convert_all` sends a batch through one process, or a long one through
+    one process per core; `convert_one` keeps a process open for formulas that come later (none
+    in a normal build)."""
 
     def __init__(self, js_dir: Path | None = None, node: str | None = None) -> None:
         self.js_dir = js_dir or mathjax_js_dir()
@@ -105,8 +126,22 @@ class NodeEngine:
         answer = json.loads(line)
         return answer.get("mathml")
 
-    def convert_all(self, items: list[tuple[str, bool]]) -> list[str | None]:
-        """MathJax's MathML of each (tex, display), None where MathJax reports an error."""
+    def convert_all(self, items: list[tuple[str, bool]], processes: int | None = None) -> list[str | None]:
+        """MathJax's MathML of each (tex, display), None where MathJax reports an error.  A long
+        list is cut into consecutive runs, one node process each (`processes`, default
+        `processes_for`), all at once: each answer depends on its formula alone (see
+        tex2mathml.js), so the answers are the same however the list is cut."""
+        count = processes or processes_for(len(items))
+        size = -(-len(items) // max(1, count))  # ceiling: `count` runs at most, the last one shorter
+        runs = [items[start:start + size] for start in range(0, len(items), size)] if items else []
+        if len(runs) <= 1:
+            return self._convert_run(items)
+        with ThreadPoolExecutor(max_workers=len(runs)) as pool:  # threads wait; the node processes work
+            answers = list(pool.map(self._convert_run, runs))
+        return [answer for run in answers for answer in run]
+
+    def _convert_run(self, items: list[tuple[str, bool]]) -> list[str | None]:
+        """The answers of one node process to `items`, in order."""
         if not items:
             return []
         proc = subprocess.run(self._command(), input="".join(self._request(t, d) for t, d in items),

@@ -5,7 +5,8 @@
 // MATHJAX_JS_DIR is the `js` folder of the npm package mathjax-full (MathJax 3).  One request
 // per line on standard input, one answer per line on standard output, in the same order:
 //   {"tex": "x^2", "display": true}      →  {"mathml": "<math …>…</math>"}  or  {"error": "…"}
-// The whole book's formulas go through one process (converters/sphinx_ext/mathjax_mathml.py).
+// The book's formulas go through one process, or one per core when they are many, each with its
+// own share (converters/sphinx_ext/mathjax_mathml.py).
 // No package that loads code (`require`, `autoload`) and no `noundefined` (an unknown macro is
 // an error, not red text the reader would take for the formula).
 "use strict";
