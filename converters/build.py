@@ -238,13 +238,26 @@ def _latex_pdf(latex_dir: Path, stem: str = STEM) -> tuple[Path, int | None, int
     return latex_dir / f"{stem}.pdf", int(pages.group(1)) if pages else None, log.count("Overfull \\hbox")
 
 
-def _typeset_all(latex_dir: Path, stems: list[str], progress: Callable[[str], None] | None):
-    """latexmk for each document, as many at once as there are cores (each xelatex is one process)."""
+def _typeset_all(latex_dir: Path, stems: list[str], progress: Callable[[str], None] | None,
+                 made: Callable[[str, Path], None] | None = None, workers: int | None = None):
+    """latexmk for each document, as many at once as there are cores (or `workers`; each xelatex
+    is one process), the longest first (by its .tex): the whole book is one long job, started at once,
+    while the chapters share the other cores; a short job last keeps every core busy to the end.
+    `made(stem, pdf)` hears of each document as soon as its PDF is made (a changed chapter's
+    PDF is there before the book's).  latexmk itself skips a document none of whose files
+    changed (it compares their contents)."""
+    def size(stem: str) -> int:
+        tex = latex_dir / f"{stem}.tex"
+        return tex.stat().st_size if tex.is_file() else 0
+
+    order = sorted(stems, key=size, reverse=True)  # the pool starts jobs in the order they are given
     done = []
-    with ThreadPoolExecutor(max_workers=max(1, min(len(stems), os.cpu_count() or 1))) as pool:
-        futures = {pool.submit(_latex_pdf, latex_dir, stem): stem for stem in stems}
+    with ThreadPoolExecutor(max_workers=max(1, min(len(stems), workers or os.cpu_count() or 1))) as pool:
+        futures = {pool.submit(_latex_pdf, latex_dir, stem): stem for stem in order}
         for future in as_completed(futures):
             done.append(futures[future])
+            if made is not None and future.exception() is None:
+                made(futures[future], future.result()[0])
             if progress and len(stems) > 1:
                 progress(f"pdf: typeset {len(done)} of {len(stems)} documents ({futures[future]}.tex)")
     return {stem: future.result() for future, stem in futures.items()}
@@ -460,9 +473,14 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
         progress(f"pdf: typesetting {STEM}.tex{f' and {len(parts)} chapters' if parts else ''} with xelatex (latexmk)")
     blamed: list[str] = []
     reruns = 0
+
+    def made(stem: str, pdf: Path) -> None:
+        if stem in parts:  # a chapter's PDF is placed as soon as it is made, not after the book's
+            _place_chapter_pdf(build_dir, stem, pdf)
+
     while True:
         try:
-            typeset = _typeset_all(outdir, [STEM, *parts], progress)
+            typeset = _typeset_all(outdir, [STEM, *parts], progress, made, _workers(jobs))
             break
         except LatexRunFailed as failure:
             # The last line of defence: a formula that passed the check but breaks the book's
@@ -493,20 +511,38 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
                        parts=copies)
 
 
+def _workers(jobs: str) -> int | None:
+    """`-j N` also caps the documents typeset at once (`-j 1`: one after the other); auto: the cores."""
+    return int(jobs) if jobs.isdigit() and int(jobs) > 0 else None
+
+
+def _chapter_folders(build_dir: Path) -> tuple[Path, Path]:
+    return build_dir / "pdf" / CHAPTERS, build_dir / "downloads" / CHAPTERS
+
+
+def _place_chapter_pdf(build_dir: Path, slug: str, pdf: Path) -> None:
+    """A chapter's PDF, as soon as it is made, in pdf/chapters/ and downloads/chapters/ (the HTML
+    links these); one whose PDF latexmk left as it was stays untouched."""
+    for folder in _chapter_folders(build_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{slug}.pdf"
+        st = pdf.stat()
+        if target.is_file() and (target.stat().st_size, target.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns):
+            continue  # copy2 keeps the time: same size and time, the same file
+        shutil.copy2(pdf, target)
+
+
 def _chapter_pdfs(build_dir: Path, made: dict[str, Path]) -> list[Path]:
-    """Copy each chapter's PDF to pdf/chapters/ and downloads/chapters/ (the HTML links these);
-    a chapter PDF whose chapter is gone (or a book no longer split) is removed from both."""
-    copies = []
-    for folder in (build_dir / "pdf" / CHAPTERS, build_dir / "downloads" / CHAPTERS):
+    """Each chapter's PDF in pdf/chapters/ and downloads/chapters/; a chapter PDF whose chapter
+    is gone (or a book no longer split) is removed from both."""
+    for folder in _chapter_folders(build_dir):
         if folder.is_dir():
             for old in folder.glob("*.pdf"):
                 if old.stem not in made:
                     old.unlink()
-        for slug, pdf in made.items():
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(pdf, folder / f"{slug}.pdf")
-    copies = [build_dir / "pdf" / CHAPTERS / f"{slug}.pdf" for slug in made]
-    return copies
+    for slug, pdf in made.items():
+        _place_chapter_pdf(build_dir, slug, pdf)
+    return [build_dir / "pdf" / CHAPTERS / f"{slug}.pdf" for slug in made]
 
 
 def formats_for(choice: str) -> list[str]:

@@ -82,15 +82,38 @@ def _formula(node: nodes.Element) -> Formula:
                    heading=not display and _in_title(node))
 
 
+# Per page, its formulas as the check needs them: (formula, line, TeX as the page has it).  Kept
+# in the environment (pickled with it), so that a build that reads one page again loads that
+# page's doctree only; every other page's list stands (a doctree is only ever changed by reading
+# its page again, which purges the page's list first).
+PAGE_FORMULAS = "kexue_page_formulas"
+
+
+def _page_formulas(env, docname: str) -> list[tuple[Formula, int | None, str]]:
+    return [(_formula(node), node.line, node.astext()) for node in _math_nodes(env.get_doctree(docname))]
+
+
+def purge_page_formulas(app: Sphinx, env, docname: str) -> None:
+    getattr(env, PAGE_FORMULAS, {}).pop(docname, None)
+
+
 def check_formulas(app: Sphinx, env) -> None:
     if app.builder.format != "latex":
         return
+    known = getattr(env, PAGE_FORMULAS, None)
+    if known is None:
+        known = {}
+        setattr(env, PAGE_FORMULAS, known)
+    for docname in set(known) - env.found_docs:
+        del known[docname]
     formulas: list[Formula] = []
     where: list[tuple[str, int | None, str]] = []  # page, line, the formula as its page has it
     for docname in sorted(env.found_docs):
-        for node in _math_nodes(env.get_doctree(docname)):
-            formulas.append(_formula(node))
-            where.append((docname, node.line, node.astext()))
+        if docname not in known:
+            known[docname] = _page_formulas(env, docname)
+        for formula, line, source in known[docname]:
+            formulas.append(formula)
+            where.append((docname, line, source))
     verdicts = formula_verdicts(formulas, Path(app.config.kexue_build_dir),
                                 progress=lambda line: logger.info(f"kexue-book: {line}"))
     app.env.kexue_bad_formulas = {(f.tex, f.display, f.heading) for f, v in zip(formulas, verdicts) if not v.ok}
@@ -215,14 +238,21 @@ def heading_formulas(line: str) -> list[str]:
 def copy_tex_layer(app: Sphinx, exception) -> None:
     """The book's preamble loads tex/kexue-mathjax.sty: it sits beside the .tex files."""
     if exception is None and app.builder.format == "latex":
-        shutil.copy(STY, Path(app.outdir) / STY.name)
+        target = Path(app.outdir) / STY.name
+        # Copied only when it differs: latexmk compares contents anyway, but an untouched file
+        # says to anyone looking at the folder that nothing the documents load changed.
+        if not target.is_file() or target.read_bytes() != STY.read_bytes():
+            shutil.copy(STY, target)
 
 
 def setup(app: Sphinx) -> dict:
     app.add_post_transform(RemoteImagesToPlaceholders)
+    app.connect("env-purge-doc", purge_page_formulas)
     app.connect("env-updated", check_formulas)
     app.connect("doctree-resolved", latex_formulas, priority=600)
     app.connect("build-finished", copy_tex_layer)
     # _build/, where the formula verdicts are cached (conf.py sets it; tests' projects too)
     app.add_config_value("kexue_build_dir", "_build", "env")
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: environments pickled without the pages' formulas (PAGE_FORMULAS), or with
+    # formulas as an older `_formula` made them, are read afresh (bump it when `_formula` changes).
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
