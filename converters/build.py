@@ -28,7 +28,7 @@ from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
 from .sphinx_ext.formula_check import MARK, Formula, environment_digest, formula_key, record_failure
-from .sphinx_ext.print_book import heading_formulas
+from .sphinx_ext.print_book import WRITTEN, heading_formulas, written_documents
 from .texsafety import tex_sandbox_env
 
 EPUB_FORMULAS = "epub-formulas.json"  # sphinx_ext/epub_book.py's REPORT
@@ -195,7 +195,8 @@ def _run_with_phase_lines(cmd: list[str], project: Path, progress: Callable[[str
 
 def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Recover | None = None,
             output: Output = None, jobs: str = "auto", progress: Callable[[str], None] | None = None,
-            env: dict[str, str] | None = None) -> tuple[Path, list[str], list[Diagnostic]]:
+            env: dict[str, str] | None = None,
+            before_retry: Callable[[], None] | None = None) -> tuple[Path, list[str], list[Diagnostic]]:
     builder = BUILDERS[fmt]
     outdir = build_dir / ("latex" if fmt == "pdf" else fmt)
     code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs, progress, env)
@@ -206,6 +207,8 @@ def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Rec
         diagnostics = recover(rejections) if rejections else None
         if diagnostics is not None:
             recovered = diagnostics
+            if before_retry is not None:
+                before_retry()
             code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs, progress, env)
     if code != 0:
         first = next((m for m in messages if "WARNING" in m or "ERROR" in m), messages[-1] if messages else "")
@@ -236,6 +239,75 @@ def _latex_pdf(latex_dir: Path, stem: str = STEM) -> tuple[Path, int | None, int
         raise LatexRunFailed(f"xelatex failed ({log_path}): {error}", stem, log)
     pages = re.search(r"Output written on .*?\((\d+) pages?", log)
     return latex_dir / f"{stem}.pdf", int(pages.group(1)) if pages else None, log.count("Overfull \\hbox")
+
+
+class _TypesetAsWritten:
+    """While Sphinx writes the LaTeX documents, each is typeset as soon as Sphinx has written it
+    (sphinx_ext/print_book.py announces them; the whole book is written first): xelatex starts on
+    the book while Sphinx, on one core, still writes the chapters.  Only a head start:
+    `_typeset_all` runs latexmk on every document afterwards, which finds nothing to do for a
+    document none of whose files changed since (it compares their contents); an early run that
+    failed counts for nothing, and before Sphinx runs again (a rejected page recovered) the early
+    runs are waited for and no more start, so no run reads a .tex being written."""
+
+    def __init__(self, latex_dir: Path, workers: int | None, made: Callable[[str, Path], None] | None = None):
+        self.latex_dir, self.made = latex_dir, made
+        (latex_dir / WRITTEN).unlink(missing_ok=True)  # the last build's list starts nothing
+        self.pool = ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1))
+        self.started: set[str] = set()
+        self.stop = threading.Event()
+        self.halted = False  # Sphinx runs again: what the early runs make is not placed
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        self.watcher.start()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.25):
+            for stem in written_documents(self.latex_dir):
+                if stem not in self.started:
+                    self.started.add(stem)
+                    self.pool.submit(self._early, stem)
+
+    def _early(self, stem: str) -> None:
+        try:
+            pdf = _latex_pdf(self.latex_dir, stem)[0]
+        except BuildError:
+            return  # typeset again by _typeset_all, whose failure counts
+        if self.made is not None and not self.halted:
+            self.made(stem, pdf)
+
+    def halt(self) -> None:
+        """No more early runs; the running ones end (queued ones are dropped)."""
+        self.halted = True
+        self.stop.set()
+        self.watcher.join()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def finish(self) -> None:
+        """Sphinx has written everything: the documents announced last start too, all end."""
+        if self.halted:
+            return
+        self.stop.set()
+        self.watcher.join()
+        for stem in written_documents(self.latex_dir):
+            if stem not in self.started:
+                self.started.add(stem)
+                self.pool.submit(self._early, stem)
+        self.pool.shutdown(wait=True)
+
+
+def _sphinx_pdf(project: Path, build_dir: Path, strict: bool, recover: Recover | None, output: Output, jobs: str,
+                progress: Callable[[str], None] | None, env: dict[str, str],
+                made: Callable[[str, Path], None] | None = None):
+    """Sphinx's LaTeX, each document typeset as soon as it is written (`_TypesetAsWritten`)."""
+    early = _TypesetAsWritten(build_dir / "latex", _workers(jobs), made)
+    try:
+        result = _sphinx(project, "pdf", build_dir, strict, recover, output, jobs, progress, env,
+                         before_retry=early.halt)
+    except BaseException:
+        early.halt()
+        raise
+    early.finish()
+    return result
 
 
 def _typeset_all(latex_dir: Path, stems: list[str], progress: Callable[[str], None] | None,
@@ -459,7 +531,17 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
            jobs: str, split: bool, progress: Callable[[str], None] | None,
            chapters: list[tuple[str, str]]) -> BuildResult:
     env = {CHAPTER_PDFS_ENV: json.dumps(chapters if split else [], ensure_ascii=False)} if fmt == "pdf" else None
-    outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs, progress, env)
+    parts = [slug for slug, _ in chapters] if split and fmt == "pdf" else []
+
+    def made(stem: str, pdf: Path) -> None:
+        if stem in parts:  # a chapter's PDF is placed as soon as it is made, not after the book's
+            _place_chapter_pdf(build_dir, stem, pdf)
+
+    if fmt == "pdf":
+        outdir, messages, recovered = _sphinx_pdf(project, build_dir, strict, recover, output, jobs, progress, env,
+                                                  made)
+    else:
+        outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs, progress, env)
     downloads = build_dir / "downloads"
     if fmt == "html":
         return BuildResult(fmt, outdir / "index.html", messages, recovered)
@@ -468,16 +550,10 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
         downloads.mkdir(parents=True, exist_ok=True)
         shutil.copy2(epub, downloads / epub.name)
         return BuildResult(fmt, epub, messages, recovered + _epub_formulas(build_dir))
-    parts = [slug for slug, _ in chapters] if split else []
     if progress:
         progress(f"pdf: typesetting {STEM}.tex{f' and {len(parts)} chapters' if parts else ''} with xelatex (latexmk)")
     blamed: list[str] = []
     reruns = 0
-
-    def made(stem: str, pdf: Path) -> None:
-        if stem in parts:  # a chapter's PDF is placed as soon as it is made, not after the book's
-            _place_chapter_pdf(build_dir, stem, pdf)
-
     while True:
         try:
             typeset = _typeset_all(outdir, [STEM, *parts], progress, made, _workers(jobs))
@@ -497,8 +573,8 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
             for stem in [STEM, *parts]:  # the failed run's auxiliary files are incomplete
                 for suffix in (".aux", ".toc", ".out", ".fdb_latexmk", ".fls", ".pdf"):
                     (outdir / f"{stem}{suffix}").unlink(missing_ok=True)
-            outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs, progress,
-                                                  env)
+            outdir, messages, recovered = _sphinx_pdf(project, build_dir, strict, recover, output, jobs, progress,
+                                                      env, made)
     pdf, pages, overfull = typeset[STEM]
     target = build_dir / "pdf" / pdf.name
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.builders.latex import LaTeXBuilder
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
@@ -235,17 +236,60 @@ def heading_formulas(line: str) -> list[str]:
     return found
 
 
+# --- documents announced as they are written ----------------------------------------------------
+
+WRITTEN = "latex-written.txt"  # the stems of the documents written so far, one a line
+
+
+class AnnouncingLaTeXBuilder(LaTeXBuilder):
+    """Sphinx's LaTeX builder, writing its documents one at a time: after each, everything it
+    needs (the TeX layer, Sphinx's message catalog, its images) is in place and its stem is
+    appended to `WRITTEN`, so that converters/build.py can start typesetting it (the whole
+    book, written first, is the longest job) while the chapters are still being written."""
+
+    def write_documents(self, _docnames) -> None:
+        announce = Path(self.outdir) / WRITTEN
+        announce.write_text("", encoding="utf-8")
+        _copy_tex_layer(Path(self.outdir))
+        self.write_message_catalog()  # Sphinx writes it after all documents (finish)
+        documents = self.document_data
+        try:
+            for entry in documents:
+                self.document_data = [entry]
+                super().write_documents(_docnames)
+                self.copy_image_files()  # the images found so far; a file already there is kept
+                with announce.open("a", encoding="utf-8") as out:
+                    out.write(Path(entry[1]).stem + "\n")
+        finally:
+            self.document_data = documents
+
+
+def written_documents(latex_dir: Path) -> list[str]:
+    """The stems of the documents the running (or last) LaTeX build has written."""
+    try:
+        text = (latex_dir / WRITTEN).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [line for line in text.split("\n")[:-1] if line]  # a line is whole once its end is written
+
+
+def _copy_tex_layer(outdir: Path) -> None:
+    target = outdir / STY.name
+    # Copied only when it differs: latexmk compares contents anyway, but an untouched file
+    # says to anyone looking at the folder that nothing the documents load changed.
+    if not target.is_file() or target.read_bytes() != STY.read_bytes():
+        outdir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(STY, target)
+
+
 def copy_tex_layer(app: Sphinx, exception) -> None:
     """The book's preamble loads tex/kexue-mathjax.sty: it sits beside the .tex files."""
     if exception is None and app.builder.format == "latex":
-        target = Path(app.outdir) / STY.name
-        # Copied only when it differs: latexmk compares contents anyway, but an untouched file
-        # says to anyone looking at the folder that nothing the documents load changed.
-        if not target.is_file() or target.read_bytes() != STY.read_bytes():
-            shutil.copy(STY, target)
+        _copy_tex_layer(Path(app.outdir))
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_builder(AnnouncingLaTeXBuilder, override=True)
     app.add_post_transform(RemoteImagesToPlaceholders)
     app.connect("env-purge-doc", purge_page_formulas)
     app.connect("env-updated", check_formulas)
