@@ -2,7 +2,8 @@
 
 Each format lands in `_build/` under a stable name:
     html  _build/html/index.html
-    pdf   _build/pdf/kexue-book.pdf    (Sphinx's LaTeX in _build/latex, then latexmk + xelatex)
+    pdf   _build/pdf/kexue-book.pdf    (Sphinx's LaTeX in _build/latex; latexmk + xelatex on each
+                                        document as soon as Sphinx has written it)
     epub  _build/epub/kexue-book.epub
 PDF and EPUB are also copied into `_build/downloads/`, which the HTML build links.
 """

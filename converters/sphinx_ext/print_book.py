@@ -9,6 +9,9 @@
   book's TeX layer tex/kexue-mathjax.sty); those that fail are shown verbatim
   in the PDF, and each is reported (article, line, formula, xelatex's error) in
   `latex-formulas.json`, which `kexue-book build` prints as warnings.
+* Documents as they are written: the builder writes the book, then each chapter,
+  and lists each in `latex-written.txt` once it and what it loads are in place, so
+  that converters/build.py typesets it while Sphinx writes the next.
 * Remote images: PDF and EPUB readers cannot load them, and this machine may
   be offline; a figure whose image is remote becomes a framed placeholder with
   its caption (a local copy under book/images/ is used as a normal image).
