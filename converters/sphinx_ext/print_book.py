@@ -9,7 +9,8 @@
   book's TeX layer tex/kexue-mathjax.sty); those that fail are shown verbatim
   in the PDF, and each is reported (article, line, formula, xelatex's error) in
   `latex-formulas.json`, which `kexue-book build` prints as warnings.
-* Documents as they are written: the builder writes the book, then each chapter,
+* Documents as they are written: the builder writes the book, then each chapter (first
+  those holding a page read again),
   and lists each in `latex-written.txt` once it and what it loads are in place, so
   that converters/build.py typesets it while Sphinx writes the next.
 * Remote images: PDF and EPUB readers cannot load them, and this machine may
@@ -250,6 +251,8 @@ class AnnouncingLaTeXBuilder(LaTeXBuilder):
     appended to `WRITTEN`, so that converters/build.py can start typesetting it (the whole
     book, written first, is the longest job) while the chapters are still being written."""
 
+    read_now: set[str] = set()  # the pages this build read (note_read_pages)
+
     def write_documents(self, _docnames) -> None:
         announce = Path(self.outdir) / WRITTEN
         announce.write_text("", encoding="utf-8")
@@ -257,7 +260,7 @@ class AnnouncingLaTeXBuilder(LaTeXBuilder):
         self.write_message_catalog()  # Sphinx writes it after all documents (finish)
         documents = self.document_data
         try:
-            for entry in documents:
+            for entry in _writing_order(documents, self.read_now):
                 self.document_data = [entry]
                 super().write_documents(_docnames)
                 self.copy_image_files()  # the images found so far; a file already there is kept
@@ -265,6 +268,23 @@ class AnnouncingLaTeXBuilder(LaTeXBuilder):
                     out.write(Path(entry[1]).stem + "\n")
         finally:
             self.document_data = documents
+
+
+def _writing_order(documents: list[tuple], read_now: set[str]) -> list[tuple]:
+    """The whole book first (conf.py lists it first; the longest to typeset), then the chapters
+    holding a page this build read again (an edited article's chapter PDF comes early), then the
+    others in their order."""
+    def touched(entry: tuple) -> bool:
+        folder = entry[0].rsplit("/", 1)[0] + "/" if "/" in entry[0] else None
+        return folder is not None and any(docname.startswith(folder) for docname in read_now)
+
+    first, rest = documents[:1], documents[1:]
+    return first + [e for e in rest if touched(e)] + [e for e in rest if not touched(e)]
+
+
+def note_read_pages(app: Sphinx, env, docnames: list[str]) -> None:
+    if isinstance(app.builder, AnnouncingLaTeXBuilder):
+        app.builder.read_now = set(docnames)
 
 
 def written_documents(latex_dir: Path) -> list[str]:
@@ -295,6 +315,7 @@ def setup(app: Sphinx) -> dict:
     app.add_builder(AnnouncingLaTeXBuilder, override=True)
     app.add_post_transform(RemoteImagesToPlaceholders)
     app.connect("env-purge-doc", purge_page_formulas)
+    app.connect("env-before-read-docs", note_read_pages)
     app.connect("env-updated", check_formulas)
     app.connect("doctree-resolved", latex_formulas, priority=600)
     app.connect("build-finished", copy_tex_layer)
