@@ -2,7 +2,8 @@
 
 Each format lands in `_build/` under a stable name:
     html  _build/html/index.html
-    pdf   _build/pdf/kexue-book.pdf    (Sphinx's LaTeX in _build/latex, then latexmk + xelatex)
+    pdf   _build/pdf/kexue-book.pdf    (Sphinx's LaTeX in _build/latex; latexmk + xelatex on each
+                                        document as soon as Sphinx has written it)
     epub  _build/epub/kexue-book.epub
 PDF and EPUB are also copied into `_build/downloads/`, which the HTML build links.
 """
@@ -29,7 +30,7 @@ from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
 from .sphinx_ext.formula_check import MARK, Formula, environment_digest, formula_key, record_failure
-from .sphinx_ext.print_book import heading_formulas
+from .sphinx_ext.print_book import WRITTEN, heading_formulas, written_documents
 from .texsafety import tex_sandbox_env
 
 EPUB_FORMULAS = "epub-formulas.json"  # sphinx_ext/epub_book.py's REPORT
@@ -205,7 +206,8 @@ def _run_with_phase_lines(cmd: list[str], project: Path, progress: Callable[[str
 
 def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Recover | None = None,
             output: Output = None, jobs: str = "auto", progress: Callable[[str], None] | None = None,
-            env: dict[str, str] | None = None) -> tuple[Path, list[str], list[Diagnostic]]:
+            env: dict[str, str] | None = None,
+            before_retry: Callable[[], None] | None = None) -> tuple[Path, list[str], list[Diagnostic]]:
     builder = BUILDERS[fmt]
     outdir = build_dir / ("latex" if fmt == "pdf" else fmt)
     code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs, progress, env)
@@ -216,6 +218,8 @@ def _sphinx(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Rec
         diagnostics = recover(rejections) if rejections else None
         if diagnostics is not None:
             recovered = diagnostics
+            if before_retry is not None:
+                before_retry()
             code, messages = _run_sphinx(project, builder, outdir, build_dir, strict, output, jobs, progress, env)
     if code != 0:
         first = next((m for m in messages if "WARNING" in m or "ERROR" in m), messages[-1] if messages else "")
@@ -248,13 +252,95 @@ def _latex_pdf(latex_dir: Path, stem: str = STEM) -> tuple[Path, int | None, int
     return latex_dir / f"{stem}.pdf", int(pages.group(1)) if pages else None, log.count("Overfull \\hbox")
 
 
-def _typeset_all(latex_dir: Path, stems: list[str], progress: Callable[[str], None] | None):
-    """latexmk for each document, as many at once as there are cores (each xelatex is one process)."""
+class _TypesetAsWritten:
+    """While Sphinx writes the LaTeX documents, each is typeset as soon as Sphinx has written it
+    (sphinx_ext/print_book.py announces them; the whole book is written first): xelatex starts on
+    the book while Sphinx, on one core, still writes the chapters.  Only a head start:
+    `_typeset_all` runs latexmk on every document afterwards, which finds nothing to do for a
+    document none of whose files changed since (it compares their contents); an early run that
+    failed counts for nothing, and before Sphinx runs again (a rejected page recovered) the early
+    runs are waited for and no more start, so no run reads a .tex being written."""
+
+    def __init__(self, latex_dir: Path, workers: int | None, made: Callable[[str, Path], None] | None = None):
+        self.latex_dir, self.made = latex_dir, made
+        (latex_dir / WRITTEN).unlink(missing_ok=True)  # the last build's list starts nothing
+        self.pool = ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1))
+        self.started: set[str] = set()
+        self.stop = threading.Event()
+        self.halted = False  # Sphinx runs again: what the early runs make is not placed
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        self.watcher.start()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.25):
+            for stem in written_documents(self.latex_dir):
+                if stem not in self.started:
+                    self.started.add(stem)
+                    self.pool.submit(self._early, stem)
+
+    def _early(self, stem: str) -> None:
+        try:
+            pdf = _latex_pdf(self.latex_dir, stem)[0]
+        except BuildError:
+            return  # typeset again by _typeset_all, whose failure counts
+        if self.made is not None and not self.halted:
+            self.made(stem, pdf)
+
+    def halt(self) -> None:
+        """No more early runs; the running ones end (queued ones are dropped)."""
+        self.halted = True
+        self.stop.set()
+        self.watcher.join()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def finish(self) -> None:
+        """Sphinx has written everything: the documents announced last start too, all end."""
+        if self.halted:
+            return
+        self.stop.set()
+        self.watcher.join()
+        for stem in written_documents(self.latex_dir):
+            if stem not in self.started:
+                self.started.add(stem)
+                self.pool.submit(self._early, stem)
+        self.pool.shutdown(wait=True)
+
+
+def _sphinx_pdf(project: Path, build_dir: Path, strict: bool, recover: Recover | None, output: Output, jobs: str,
+                progress: Callable[[str], None] | None, env: dict[str, str],
+                made: Callable[[str, Path], None] | None = None):
+    """Sphinx's LaTeX, each document typeset as soon as it is written (`_TypesetAsWritten`)."""
+    early = _TypesetAsWritten(build_dir / "latex", _workers(jobs), made)
+    try:
+        result = _sphinx(project, "pdf", build_dir, strict, recover, output, jobs, progress, env,
+                         before_retry=early.halt)
+    except BaseException:
+        early.halt()
+        raise
+    early.finish()
+    return result
+
+
+def _typeset_all(latex_dir: Path, stems: list[str], progress: Callable[[str], None] | None,
+                 made: Callable[[str, Path], None] | None = None, workers: int | None = None):
+    """latexmk for each document, as many at once as there are cores (or `workers`; each xelatex
+    is one process), the longest first (by its .tex): the whole book is one long job, started at once,
+    while the chapters share the other cores; a short job last keeps every core busy to the end.
+    `made(stem, pdf)` hears of each document as soon as its PDF is made (a changed chapter's
+    PDF is there before the book's).  latexmk itself skips a document none of whose files
+    changed (it compares their contents)."""
+    def size(stem: str) -> int:
+        tex = latex_dir / f"{stem}.tex"
+        return tex.stat().st_size if tex.is_file() else 0
+
+    order = sorted(stems, key=size, reverse=True)  # the pool starts jobs in the order they are given
     done = []
-    with ThreadPoolExecutor(max_workers=max(1, min(len(stems), os.cpu_count() or 1))) as pool:
-        futures = {pool.submit(_latex_pdf, latex_dir, stem): stem for stem in stems}
+    with ThreadPoolExecutor(max_workers=max(1, min(len(stems), workers or os.cpu_count() or 1))) as pool:
+        futures = {pool.submit(_latex_pdf, latex_dir, stem): stem for stem in order}
         for future in as_completed(futures):
             done.append(futures[future])
+            if made is not None and future.exception() is None:
+                made(futures[future], future.result()[0])
             if progress and len(stems) > 1:
                 progress(f"pdf: typeset {len(done)} of {len(stems)} documents ({futures[future]}.tex)")
     return {stem: future.result() for future, stem in futures.items()}
@@ -456,7 +542,17 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
            jobs: str, split: bool, progress: Callable[[str], None] | None,
            chapters: list[tuple[str, str]]) -> BuildResult:
     env = {CHAPTER_PDFS_ENV: json.dumps(chapters if split else [], ensure_ascii=False)} if fmt == "pdf" else None
-    outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs, progress, env)
+    parts = [slug for slug, _ in chapters] if split and fmt == "pdf" else []
+
+    def made(stem: str, pdf: Path) -> None:
+        if stem in parts:  # a chapter's PDF is placed as soon as it is made, not after the book's
+            _place_chapter_pdf(build_dir, stem, pdf)
+
+    if fmt == "pdf":
+        outdir, messages, recovered = _sphinx_pdf(project, build_dir, strict, recover, output, jobs, progress, env,
+                                                  made)
+    else:
+        outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs, progress, env)
     downloads = build_dir / "downloads"
     if fmt == "html":
         return BuildResult(fmt, outdir / "index.html", messages, recovered)
@@ -465,14 +561,13 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
         downloads.mkdir(parents=True, exist_ok=True)
         shutil.copy2(epub, downloads / epub.name)
         return BuildResult(fmt, epub, messages, recovered + _epub_formulas(build_dir))
-    parts = [slug for slug, _ in chapters] if split else []
     if progress:
         progress(f"pdf: typesetting {STEM}.tex{f' and {len(parts)} chapters' if parts else ''} with xelatex (latexmk)")
     blamed: list[str] = []
     reruns = 0
     while True:
         try:
-            typeset = _typeset_all(outdir, [STEM, *parts], progress)
+            typeset = _typeset_all(outdir, [STEM, *parts], progress, made, _workers(jobs))
             break
         except LatexRunFailed as failure:
             # The last line of defence: a formula that passed the check but breaks the book's
@@ -489,8 +584,8 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
             for stem in [STEM, *parts]:  # the failed run's auxiliary files are incomplete
                 for suffix in (".aux", ".toc", ".out", ".fdb_latexmk", ".fls", ".pdf"):
                     (outdir / f"{stem}{suffix}").unlink(missing_ok=True)
-            outdir, messages, recovered = _sphinx(project, fmt, build_dir, strict, recover, output, jobs, progress,
-                                                  env)
+            outdir, messages, recovered = _sphinx_pdf(project, build_dir, strict, recover, output, jobs, progress,
+                                                      env, made)
     pdf, pages, overfull = typeset[STEM]
     target = build_dir / "pdf" / pdf.name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -503,20 +598,38 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
                        parts=copies)
 
 
+def _workers(jobs: str) -> int | None:
+    """`-j N` also caps the documents typeset at once (`-j 1`: one after the other); auto: the cores."""
+    return int(jobs) if jobs.isdigit() and int(jobs) > 0 else None
+
+
+def _chapter_folders(build_dir: Path) -> tuple[Path, Path]:
+    return build_dir / "pdf" / CHAPTERS, build_dir / "downloads" / CHAPTERS
+
+
+def _place_chapter_pdf(build_dir: Path, slug: str, pdf: Path) -> None:
+    """A chapter's PDF, as soon as it is made, in pdf/chapters/ and downloads/chapters/ (the HTML
+    links these); one whose PDF latexmk left as it was stays untouched."""
+    for folder in _chapter_folders(build_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{slug}.pdf"
+        st = pdf.stat()
+        if target.is_file() and (target.stat().st_size, target.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns):
+            continue  # copy2 keeps the time: same size and time, the same file
+        shutil.copy2(pdf, target)
+
+
 def _chapter_pdfs(build_dir: Path, made: dict[str, Path]) -> list[Path]:
-    """Copy each chapter's PDF to pdf/chapters/ and downloads/chapters/ (the HTML links these);
-    a chapter PDF whose chapter is gone (or a book no longer split) is removed from both."""
-    copies = []
-    for folder in (build_dir / "pdf" / CHAPTERS, build_dir / "downloads" / CHAPTERS):
+    """Each chapter's PDF in pdf/chapters/ and downloads/chapters/; a chapter PDF whose chapter
+    is gone (or a book no longer split) is removed from both."""
+    for folder in _chapter_folders(build_dir):
         if folder.is_dir():
             for old in folder.glob("*.pdf"):
                 if old.stem not in made:
                     old.unlink()
-        for slug, pdf in made.items():
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(pdf, folder / f"{slug}.pdf")
-    copies = [build_dir / "pdf" / CHAPTERS / f"{slug}.pdf" for slug in made]
-    return copies
+    for slug, pdf in made.items():
+        _place_chapter_pdf(build_dir, slug, pdf)
+    return [build_dir / "pdf" / CHAPTERS / f"{slug}.pdf" for slug in made]
 
 
 def formats_for(choice: str) -> list[str]:

@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"chapters: one PDF per chapter as well as the whole book (auto: when the book "
                             f"has over {SPLIT_ABOVE} articles)")
     build.add_argument("-j", "--jobs", default="auto",
-                       help="Sphinx's parallel processes (default auto: one per core; 1 for a serial build)")
+                       help="Sphinx's parallel processes, and the PDFs typeset at once (default auto: one per core; "
+                            "1 for a serial build)")
     with_sources(sub.add_parser("fetch-images", help="download the articles' images into book/images/ "
                                 "(needs the network; the book then uses the copies)"))
     check = sub.add_parser("check", help="convert, build the HTML and report, per article, whether the "

@@ -9,6 +9,10 @@
   book's TeX layer tex/kexue-mathjax.sty); those that fail are shown verbatim
   in the PDF, and each is reported (article, line, formula, xelatex's error) in
   `latex-formulas.json`, which `kexue-book build` prints as warnings.
+* Documents as they are written: the builder writes the book, then each chapter (first
+  those holding a page read again),
+  and lists each in `latex-written.txt` once it and what it loads are in place, so
+  that converters/build.py typesets it while Sphinx writes the next.
 * Remote images: PDF and EPUB readers cannot load them, and this machine may
   be offline; a figure whose image is remote becomes a framed placeholder with
   its caption (a local copy under book/images/ is used as a normal image).
@@ -22,6 +26,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.builders.latex import LaTeXBuilder
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
@@ -82,15 +87,38 @@ def _formula(node: nodes.Element) -> Formula:
                    heading=not display and _in_title(node))
 
 
+# Per page, its formulas as the check needs them: (formula, line, TeX as the page has it).  Kept
+# in the environment (pickled with it), so that a build that reads one page again loads that
+# page's doctree only; every other page's list stands (a doctree is only ever changed by reading
+# its page again, which purges the page's list first).
+PAGE_FORMULAS = "kexue_page_formulas"
+
+
+def _page_formulas(env, docname: str) -> list[tuple[Formula, int | None, str]]:
+    return [(_formula(node), node.line, node.astext()) for node in _math_nodes(env.get_doctree(docname))]
+
+
+def purge_page_formulas(app: Sphinx, env, docname: str) -> None:
+    getattr(env, PAGE_FORMULAS, {}).pop(docname, None)
+
+
 def check_formulas(app: Sphinx, env) -> None:
     if app.builder.format != "latex":
         return
+    known = getattr(env, PAGE_FORMULAS, None)
+    if known is None:
+        known = {}
+        setattr(env, PAGE_FORMULAS, known)
+    for docname in set(known) - env.found_docs:
+        del known[docname]
     formulas: list[Formula] = []
     where: list[tuple[str, int | None, str]] = []  # page, line, the formula as its page has it
     for docname in sorted(env.found_docs):
-        for node in _math_nodes(env.get_doctree(docname)):
-            formulas.append(_formula(node))
-            where.append((docname, node.line, node.astext()))
+        if docname not in known:
+            known[docname] = _page_formulas(env, docname)
+        for formula, line, source in known[docname]:
+            formulas.append(formula)
+            where.append((docname, line, source))
     verdicts = formula_verdicts(formulas, Path(app.config.kexue_build_dir),
                                 progress=lambda line: logger.info(f"kexue-book: {line}"))
     app.env.kexue_bad_formulas = {(f.tex, f.display, f.heading) for f, v in zip(formulas, verdicts) if not v.ok}
@@ -212,17 +240,87 @@ def heading_formulas(line: str) -> list[str]:
     return found
 
 
+# --- documents announced as they are written ----------------------------------------------------
+
+WRITTEN = "latex-written.txt"  # the stems of the documents written so far, one a line
+
+
+class AnnouncingLaTeXBuilder(LaTeXBuilder):
+    """Sphinx's LaTeX builder, writing its documents one at a time: after each, everything it
+    needs (the TeX layer, Sphinx's message catalog, its images) is in place and its stem is
+    appended to `WRITTEN`, so that converters/build.py can start typesetting it (the whole
+    book, written first, is the longest job) while the chapters are still being written."""
+
+    read_now: set[str] = set()  # the pages this build read (note_read_pages)
+
+    def write_documents(self, _docnames) -> None:
+        announce = Path(self.outdir) / WRITTEN
+        announce.write_text("", encoding="utf-8")
+        _copy_tex_layer(Path(self.outdir))
+        self.write_message_catalog()  # Sphinx writes it after all documents (finish)
+        documents = self.document_data
+        try:
+            for entry in _writing_order(documents, self.read_now):
+                self.document_data = [entry]
+                super().write_documents(_docnames)
+                self.copy_image_files()  # the images found so far; a file already there is kept
+                with announce.open("a", encoding="utf-8") as out:
+                    out.write(Path(entry[1]).stem + "\n")
+        finally:
+            self.document_data = documents
+
+
+def _writing_order(documents: list[tuple], read_now: set[str]) -> list[tuple]:
+    """The whole book first (conf.py lists it first; the longest to typeset), then the chapters
+    holding a page this build read again (an edited article's chapter PDF comes early), then the
+    others in their order."""
+    def touched(entry: tuple) -> bool:
+        folder = entry[0].rsplit("/", 1)[0] + "/" if "/" in entry[0] else None
+        return folder is not None and any(docname.startswith(folder) for docname in read_now)
+
+    first, rest = documents[:1], documents[1:]
+    return first + [e for e in rest if touched(e)] + [e for e in rest if not touched(e)]
+
+
+def note_read_pages(app: Sphinx, env, docnames: list[str]) -> None:
+    if isinstance(app.builder, AnnouncingLaTeXBuilder):
+        app.builder.read_now = set(docnames)
+
+
+def written_documents(latex_dir: Path) -> list[str]:
+    """The stems of the documents the running (or last) LaTeX build has written."""
+    try:
+        text = (latex_dir / WRITTEN).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [line for line in text.split("\n")[:-1] if line]  # a line is whole once its end is written
+
+
+def _copy_tex_layer(outdir: Path) -> None:
+    target = outdir / STY.name
+    # Copied only when it differs: latexmk compares contents anyway, but an untouched file
+    # says to anyone looking at the folder that nothing the documents load changed.
+    if not target.is_file() or target.read_bytes() != STY.read_bytes():
+        outdir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(STY, target)
+
+
 def copy_tex_layer(app: Sphinx, exception) -> None:
     """The book's preamble loads tex/kexue-mathjax.sty: it sits beside the .tex files."""
     if exception is None and app.builder.format == "latex":
-        shutil.copy(STY, Path(app.outdir) / STY.name)
+        _copy_tex_layer(Path(app.outdir))
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_builder(AnnouncingLaTeXBuilder, override=True)
     app.add_post_transform(RemoteImagesToPlaceholders)
+    app.connect("env-purge-doc", purge_page_formulas)
+    app.connect("env-before-read-docs", note_read_pages)
     app.connect("env-updated", check_formulas)
     app.connect("doctree-resolved", latex_formulas, priority=600)
     app.connect("build-finished", copy_tex_layer)
     # _build/, where the formula verdicts are cached (conf.py sets it; tests' projects too)
     app.add_config_value("kexue_build_dir", "_build", "env")
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: environments pickled without the pages' formulas (PAGE_FORMULAS), or with
+    # formulas as an older `_formula` made them, are read afresh (bump it when `_formula` changes).
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
