@@ -29,11 +29,23 @@ from .config import CONFIG_NAME
 from .diagnostics import BuildError, Code, Diagnostic
 from .model import SourcePos
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
-from .sphinx_ext.formula_check import MARK, Formula, environment_digest, formula_key, record_failure
-from .sphinx_ext.print_book import WRITTEN, heading_formulas, written_documents
 from .texsafety import tex_sandbox_env
 
 EPUB_FORMULAS = "epub-formulas.json"  # sphinx_ext/epub_book.py's REPORT
+
+
+# The PDF's helpers (formula_check, print_book) are Sphinx extensions: imported where the PDF
+# needs them, so that an HTML build's own process does not import Sphinx (Sphinx runs in its own).
+
+
+def _print_book():
+    from .sphinx_ext import print_book
+    return print_book
+
+
+def _formula_check():
+    from .sphinx_ext import formula_check
+    return formula_check
 
 
 def math_engine_id() -> str:
@@ -263,7 +275,7 @@ class _TypesetAsWritten:
 
     def __init__(self, latex_dir: Path, workers: int | None, made: Callable[[str, Path], None] | None = None):
         self.latex_dir, self.made = latex_dir, made
-        (latex_dir / WRITTEN).unlink(missing_ok=True)  # the last build's list starts nothing
+        (latex_dir / _print_book().WRITTEN).unlink(missing_ok=True)  # the last build's list starts nothing
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1))
         self.started: set[str] = set()
         self.stop = threading.Event()
@@ -273,7 +285,7 @@ class _TypesetAsWritten:
 
     def _watch(self) -> None:
         while not self.stop.wait(0.25):
-            for stem in written_documents(self.latex_dir):
+            for stem in _print_book().written_documents(self.latex_dir):
                 if stem not in self.started:
                     self.started.add(stem)
                     self.pool.submit(self._early, stem)
@@ -299,7 +311,7 @@ class _TypesetAsWritten:
             return
         self.stop.set()
         self.watcher.join()
-        for stem in written_documents(self.latex_dir):
+        for stem in _print_book().written_documents(self.latex_dir):
             if stem not in self.started:
                 self.started.add(stem)
                 self.pool.submit(self._early, stem)
@@ -360,6 +372,9 @@ def blamed_formula(latex_dir: Path, failure: LatexRunFailed) -> tuple[list[str],
     heading's line TeX stops at the heading's end whichever formula broke it (its bookmark,
     label or mark): every formula of the heading is blamed, as a heading formula (elsewhere the
     same formulas stay typeset)."""
+    from .sphinx_ext.formula_check import MARK, Formula, formula_key
+    from .sphinx_ext.print_book import heading_formulas
+
     lines = failure.log.splitlines()
     for n, text in enumerate(lines):
         m = _FILE_LINE_ERROR.match(text)
@@ -483,7 +498,7 @@ def _inputs_digest(project: Path, fmt: str, build_dir: Path, strict: bool, jobs:
     if fmt == "epub":  # MathJax installed or not, and which
         digest.add("epub-math", math_engine_id().encode())
     if fmt == "pdf":  # the TeX layer is not Python code: its own bytes, and the TeX it runs on
-        digest.add("formula-check", environment_digest().encode())
+        digest.add("formula-check", _formula_check().environment_digest().encode())
     if fmt == "html":  # the HTML links the PDF and EPUB it finds in downloads/
         downloads = build_dir / "downloads"
         if downloads.is_dir():
@@ -578,7 +593,7 @@ def _build(project: Path, fmt: str, build_dir: Path, strict: bool, recover: Reco
             reruns += 1
             blamed.extend(found[0])
             for key in found[0]:
-                record_failure(build_dir, key, found[1])
+                _formula_check().record_failure(build_dir, key, found[1])
             if progress:
                 progress(f"pdf: a formula broke xelatex ({found[1]}); it is shown verbatim, typesetting again")
             for stem in [STEM, *parts]:  # the failed run's auxiliary files are incomplete
