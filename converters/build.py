@@ -266,8 +266,8 @@ def _latex_pdf(latex_dir: Path, stem: str = STEM) -> tuple[Path, int | None, int
 
 class _TypesetAsWritten:
     """While Sphinx writes the LaTeX documents, each is typeset as soon as Sphinx has written it
-    (sphinx_ext/print_book.py announces them; the whole book is written first): xelatex starts on
-    the book while Sphinx, on one core, still writes the chapters.  Only a head start:
+    (sphinx_ext/print_book.py announces them: after an edit its chapters first, else the whole book
+    first): xelatex starts on them while Sphinx, on one core, still writes the others.  Only a head start:
     `_typeset_all` runs latexmk on every document afterwards, which finds nothing to do for a
     document none of whose files changed since (it compares their contents); an early run that
     failed counts for nothing, and before Sphinx runs again (a rejected page recovered) the early
