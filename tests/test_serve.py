@@ -148,14 +148,8 @@ def test_the_live_and_incremental_builds_equal_a_cold_build(tmp_path: Path, monk
         assert not different, (project.name, different)
 
 
-@pytest.mark.sphinx
-def test_the_live_preview_recovers_follows_the_configuration_and_removes_pages(tmp_path: Path, monkeypatch,
-                                                                             capsys) -> None:
-    """One LiveBuild through what an author does while it runs: a build that fails (a broken
-    conf.py) and the edit that mends it, kexue-book.yaml edited (every page shows the new book
-    title, also pages no source edit touched; the new Sphinx application's extensions do not
-    warn that the last one's registered their directives already), a source removed (its page
-    is gone)."""
+def _two_articles_live(tmp_path: Path, monkeypatch):
+    """A project of two articles and its LiveBuild (converters/serve.py), with what it says."""
     from converters.serve import LiveBuild
 
     project = new_project(tmp_path / "project")
@@ -166,7 +160,18 @@ def test_the_live_preview_recovers_follows_the_configuration_and_removes_pages(t
                                     .format(body="第二篇的正文。"), encoding="utf-8")
     monkeypatch.chdir(project)
     said: list[str] = []
-    live = LiveBuild(project, [sources], say=said.append)
+    return project, sources, LiveBuild(project, [sources], say=said.append), said
+
+
+@pytest.mark.sphinx
+def test_the_live_preview_recovers_follows_the_configuration_and_removes_pages(tmp_path: Path, monkeypatch,
+                                                                             capsys) -> None:
+    """One LiveBuild through what an author does while it runs: a build that fails (a broken
+    conf.py) and the edit that mends it, kexue-book.yaml edited (every page shows the new book
+    title, also pages no source edit touched; the new Sphinx application's extensions do not
+    warn that the last one's registered their directives already), a source removed (its page
+    is gone)."""
+    project, sources, live, said = _two_articles_live(tmp_path, monkeypatch)
     html = project / "_build" / "html"
     assert live(), said
     assert "第二篇的正文。" in (html / "misc" / "a90011.html").read_text(encoding="utf-8")
@@ -201,17 +206,7 @@ def test_a_page_removed_while_a_build_failed_is_removed_by_the_next_build(tmp_pa
     """Sphinx saves its environment (which forgets a removed page) before it writes the pages:
     when writing fails or is interrupted, the next build no longer sees the removal, and the
     removed page's HTML must still be deleted (sphinx_ext/stale_output.py)."""
-    from converters.serve import LiveBuild
-
-    project = new_project(tmp_path / "project")
-    sources = project / "sources"
-    sources.mkdir()
-    (sources / "one.md").write_text(ARTICLE.format(body="第一篇的正文。"), encoding="utf-8")
-    (sources / "two.md").write_text(ARTICLE.replace("90010", "90011").replace("实时预览的文章", "第二篇文章")
-                                    .format(body="第二篇的正文。"), encoding="utf-8")
-    monkeypatch.chdir(project)
-    said: list[str] = []
-    live = LiveBuild(project, [sources], say=said.append)
+    project, sources, live, said = _two_articles_live(tmp_path, monkeypatch)
     assert live(), said
     removed = project / "_build" / "html" / "misc" / "a90011.html"
     assert removed.is_file()
