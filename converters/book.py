@@ -14,8 +14,9 @@ from pathlib import Path
 
 from .bibliography import GENERATED, generated_bibtex
 from .config import BookConfig
-from .diagnostics import Code, Diagnostic
+from .diagnostics import Code, Diagnostic, Reporter
 from .model import Book, Chapter, SourcePos
+from .readers import shown_path
 from .readers.front_matter import generator_of
 from .writers.myst import GENERATOR, directive, escape, front_matter, write_literal_myst, write_myst
 
@@ -166,6 +167,14 @@ def recover_rejected(book: Book, rejections: list, book_dir: Path) -> list[Diagn
         diagnostics.append(Diagnostic(Code.PAGE_REJECTED, f"Sphinx rejected the page of 《{article.meta.title}》 "
                                       f"({reason}); its text is shown as literal text", pos))
     return diagnostics
+
+
+def warn_kept_pages(report: WriteReport, book_dir: Path, reporter: Reporter) -> None:
+    """One KB117 per file of yours that stands where convert would write a page."""
+    for rel in report.kept:
+        reporter.warn(Code.PAGE_KEPT, "not a page convert wrote (its front matter does not say 'generator: "
+                      f"{GENERATOR}'): kept as it is, and the generated {rel} is not written",
+                      SourcePos(shown_path(book_dir / rel), 1))
 
 
 def write_book(pages: dict[str, str], out: Path, remove_others: bool = True) -> WriteReport:

@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import Callable
 
 from .bibliography import HAND_KEPT, completeness
-from .book import render_book, write_book
+from .book import render_book, warn_kept_pages, write_book
 from .config import BookConfig
-from .diagnostics import Code, Diagnostic, Reporter
+from .diagnostics import Diagnostic, Reporter
 from .images import IMAGE_FOLDER
 from .incremental import Recorder, clear_state, convert_changed, load_state, save_state, sorted_diagnostics
-from .model import Book, SourcePos
+from .model import Book
 from .pipeline import assemble
 from .readers import collect_sources, parse_source, shown_path
 from .readers.cache import content_hash, read_all
 from .stamps import Digest, clear_stamp, read_stamp, write_stamp
-from .writers.myst import GENERATOR
 
 CACHE_DIR = ("cache", "sources")  # under _build/
 STEP = "convert"
@@ -180,10 +179,7 @@ def _convert(files: list[tuple[Path, str]], contents: list[str | None], digest: 
     assembled = time.monotonic()
     pages = render_book(book, config)
     report = write_book(pages, book_dir)
-    for rel in report.kept:
-        reporter.warn(Code.PAGE_KEPT, "not a page convert wrote (its front matter does not say 'generator: "
-                      f"{GENERATOR}'): kept as it is, and the generated {rel} is not written",
-                      SourcePos(shown_path(book_dir / rel), 1))
+    warn_kept_pages(report, book_dir, reporter)
     if progress:
         progress("write", len(pages), len(pages))
     citations = None

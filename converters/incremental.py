@@ -30,17 +30,17 @@ import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .book import write_book
+from .book import warn_kept_pages, write_book
 from .config import BookConfig
-from .diagnostics import Code, Diagnostic, Reporter
-from .model import Article, Book, Link, Meta, SourcePos, plain_text, walk
+from .diagnostics import Diagnostic, Reporter
+from .model import Article, Book, Link, Meta, plain_text, walk
 from .pipeline import per_article, per_page, per_source
 from .readers import parse_source, shown_path
 from .readers.cache import read_all
 from .transforms.citations import RegistryLog, ReplayMismatch, WorkRef, cite_article
 from .transforms.merge import OPENING_LETTERS, merge_duplicates, opening
 from .transforms.xrefs import ArticleIndex
-from .writers.myst import GENERATOR, write_myst
+from .writers.myst import write_myst
 
 STATE = ("cache", "convert-state.pickle")  # under _build/
 
@@ -249,10 +249,7 @@ def convert_changed(state: State, files: list[tuple[Path, str]], contents: list[
         return whole_book
     pages = {f"{a.docname}.md": write_myst(a) for a in articles}
     report = write_book(pages, book_dir, remove_others=False)
-    for rel in report.kept:
-        reporter.warn(Code.PAGE_KEPT, "not a page convert wrote (its front matter does not say 'generator: "
-                      f"{GENERATOR}'): kept as it is, and the generated {rel} is not written",
-                      SourcePos(shown_path(book_dir / rel), 1))
+    warn_kept_pages(report, book_dir, reporter)
     replaced = names | {shown_path(book_dir / rel) for rel in pages}
     kept = [d for d in state.diagnostics if d.pos is None or d.pos.path not in replaced]
     state.diagnostics = sorted_diagnostics(kept + reporter.diagnostics, files)

@@ -103,6 +103,14 @@ def test_formulas_that_kill_xelatex_cost_only_themselves(fatal_book) -> None:
     assert re.search(r"方法\s+准确率\s+甲\s+90\.1", article)  # the book's tables are untouched by the layer
 
 
+def _edited_and_built(project: Path, text: str):
+    """The book's source with `text` appended, its PDF built (it must build): the run and its KB111s."""
+    source = project / "sources" / "fatal.md"
+    source.write_text(source.read_text(encoding="utf-8") + text, encoding="utf-8")
+    proc = _build_pdf(project, [str(project / "sources")])
+    assert proc.returncode == 0, proc.stderr
+    return proc, _kb111(proc)
+
 @needs_tex
 def test_verdicts_are_cached_per_formula(fatal_book, tmp_path) -> None:
     """A changed article checks only its new formulas: a verdict planted in the cache for an old
@@ -114,11 +122,7 @@ def test_verdicts_are_cached_per_formula(fatal_book, tmp_path) -> None:
     assert cache.get(old) == Verdict(True)
     cache.put(old, Verdict(False, "planted in the cache"))
     cache.save()
-    source = project / "sources" / "fatal.md"
-    source.write_text(source.read_text(encoding="utf-8") + "\n新的公式 $\\gamma_9 + \\delta_{10}$。\n", encoding="utf-8")
-    proc = _build_pdf(project, [str(project / "sources")])
-    assert proc.returncode == 0, proc.stderr
-    warnings = _kb111(proc)
+    proc, warnings = _edited_and_built(project, "\n新的公式 $\\gamma_9 + \\delta_{10}$。\n")
     assert len(warnings) == 4 and any("planted in the cache" in w and "E = mc^2" in w for w in warnings)
     assert VerdictCache(project / "_build").get(formula_key(Formula(r"\gamma_9 + \delta_{10}", False))) == Verdict(True)
     assert "γ9 + δ10" in _pdf_text(project)
@@ -137,11 +141,7 @@ def test_a_formula_that_breaks_the_books_own_run_is_traced_and_shown_verbatim(fa
     for key in fooled:
         cache.put(key, Verdict(True))
     cache.save()
-    source = project / "sources" / "fatal.md"
-    source.write_text(source.read_text(encoding="utf-8") + "\n改动过的一段。\n", encoding="utf-8")
-    proc = _build_pdf(project, [str(project / "sources")])
-    assert proc.returncode == 0, proc.stderr
-    warnings = _kb111(proc)
+    proc, warnings = _edited_and_built(project, "\n改动过的一段。\n")
     traced = [w for w in warnings if "the book's xelatex run" in w]
     assert len(traced) == 3 and all(w.startswith("book/misc/a90007.md:") for w in traced), proc.stderr
     assert any("\\sqrt[3{x}" in w for w in traced)  # the inline one, found from its runaway argument
